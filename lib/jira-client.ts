@@ -1,0 +1,78 @@
+// `req.jira`: a bearer-authenticated fetch against Jira through api.atlassian.com that, on a 401,
+// asks the manager for the token that replaced the rejected one and retries once.
+
+import type { AccessToken, UserRef } from './types';
+
+/** What the middleware attaches to `req.jira`. */
+export interface JiraRequestContext {
+  accessToken: string;
+  expiresAt: number;
+  cloudId?: string;
+  /**
+   * Calls `{apiBaseUrl}/ex/jira/{cloudId}{path}` with the bearer token; on a 401 it retries once
+   * with a token refreshed through `getAccessToken(user, { rejected })`.
+   * @param path an absolute path on the Jira site, such as `/rest/api/3/search/jql?jql=…`.
+   */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export interface JiraClientDeps {
+  apiBaseUrl: string;
+  fetch: typeof fetch;
+  getAccessToken(user: UserRef, options?: { rejected?: string }): Promise<AccessToken>;
+}
+
+export function createJiraContext(
+  deps: JiraClientDeps,
+  user: UserRef,
+  token: AccessToken,
+): JiraRequestContext {
+  const context: JiraRequestContext = {
+    accessToken: token.accessToken,
+    expiresAt: token.expiresAt,
+    cloudId: token.cloudId,
+    async fetch(path, init = {}) {
+      const url = jiraUrl(deps.apiBaseUrl, context.cloudId, path);
+      const first = await deps.fetch(url, withBearer(init, context.accessToken));
+      if (first.status !== 401) return first;
+      await first.body?.cancel();
+      // Jira refused this token: one rotation for however many requests saw the same 401.
+      const fresh = await deps.getAccessToken(user, { rejected: context.accessToken });
+      context.accessToken = fresh.accessToken;
+      context.expiresAt = fresh.expiresAt;
+      return deps.fetch(url, withBearer(init, fresh.accessToken));
+    },
+  };
+  return context;
+}
+
+/**
+ * Builds the gateway URL. Only a path is accepted, never a URL, so the bearer token cannot be
+ * sent anywhere but the configured gateway.
+ */
+export function jiraUrl(apiBaseUrl: string, cloudId: string | undefined, path: string): string {
+  if (!cloudId)
+    throw new TypeError(
+      'req.jira.fetch: no Jira site is stored for this user (save() was called without a site)',
+    );
+  if (
+    typeof path !== 'string' ||
+    !path.startsWith('/') ||
+    path.startsWith('//') ||
+    /[\r\n]/.test(path) ||
+    path.includes('..') ||
+    /%2e/i.test(path)
+  ) {
+    throw new TypeError(
+      'req.jira.fetch(path): path must be an absolute path on the Jira site, such as /rest/api/3/myself',
+    );
+  }
+  return `${apiBaseUrl.replace(/\/+$/, '')}/ex/jira/${encodeURIComponent(cloudId)}${path}`;
+}
+
+function withBearer(init: RequestInit, accessToken: string): RequestInit {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${accessToken}`);
+  if (!headers.has('accept')) headers.set('accept', 'application/json');
+  return { ...init, headers, redirect: 'manual' };
+}

@@ -1,0 +1,175 @@
+// The manager's options: every default in one place, every option checked once, at creation.
+
+import type { Redis } from 'ioredis';
+import type { Logger } from './logger';
+import type { RefreshLock } from './refresh-lock';
+import type { TokenStore } from './token-store';
+import type { TokenRequestEncoding } from './oauth-client';
+
+/** Options of {@link createTokenManager}. Defaults are in {@link DEFAULTS}. */
+export interface TokenManagerOptions {
+  /** The OAuth 2.0 (3LO) app's client id. Required. */
+  clientId: string;
+  /** The OAuth 2.0 (3LO) app's client secret. Required. */
+  clientSecret: string;
+  /** Token endpoint. Default `https://auth.atlassian.com/oauth/token`. */
+  tokenUrl?: string;
+  /** `json` (Atlassian's documented body, the default) or `form` (RFC 6749, client_secret_post). */
+  tokenRequestEncoding?: TokenRequestEncoding;
+  /** Base of api.atlassian.com, for `req.jira.fetch`. Default `https://api.atlassian.com`. */
+  apiBaseUrl?: string;
+  /**
+   * A Redis URL or an ioredis client: records in Redis, the lock in redlock, notices over pub/sub.
+   * Omitted: an in-process store and lock (one process only; a warning when NODE_ENV=production).
+   */
+  redis?: string | Redis;
+  /** A custom store. Default `RedisTokenStore` with `redis`, else `MemoryTokenStore`. */
+  store?: TokenStore;
+  /** A custom lock. Default `RedlockRefreshLock` with `redis`, else `InProcessRefreshLock`. */
+  lock?: RefreshLock;
+  /**
+   * Base64 of 32 random bytes, or several: the first encrypts, all decrypt (key rotation).
+   * Required with a shared store; omitted with the in-process store, a random key per process.
+   */
+  encryptionKey?: string | string[];
+  /** Refresh this long before the access token expires. Default 60 000; capped at a fifth of the token's lifetime. */
+  expiryMarginMs?: number;
+  /** Timeout of one token endpoint request. Default 10 000. */
+  requestTimeoutMs?: number;
+  /** Attempts per rotation for failures that leave the chain in doubt, within the lease. Default 2. */
+  tokenRequestAttempts?: number;
+  /** How long a rotating holder owns the record (fenced lease). Default 25 000; must exceed requestTimeoutMs × attempts. */
+  leaseMs?: number;
+  /** Time to live of the redlock lock, auto-extended while held. Default 40 000; must exceed leaseMs. */
+  lockTtlMs?: number;
+  /** How long a request waits for another process's rotation before a 503. Default 30 000. */
+  waitTimeoutMs?: number;
+  /** A waiter re-reads the record at least this often, should a notice be lost. Default 1 000. */
+  noticeTimeoutMs?: number;
+  /** Atlassian's reuse interval for the previous refresh token. Default 600 000 (10 minutes). */
+  leewayMs?: number;
+  /** In-doubt deadline = lease start + leewayMs − this. Default 60 000 (so 9 minutes). */
+  inDoubtSafetyMs?: number;
+  /** How often each process's recovery sweeper looks for in-doubt records. Default 5 000; 0 disables it. */
+  recoveryIntervalMs?: number;
+  /** Prefix of every Redis key. Default `jtr:`. */
+  keyPrefix?: string;
+  /** A pino-compatible logger. Default: silent. */
+  logger?: Logger;
+  /** Injectable `fetch`. Default: the global one. */
+  fetch?: typeof fetch;
+  /** Injectable clock, epoch milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** The defaults, frozen. */
+export const DEFAULTS = Object.freeze({
+  tokenUrl: 'https://auth.atlassian.com/oauth/token',
+  tokenRequestEncoding: 'json' as TokenRequestEncoding,
+  apiBaseUrl: 'https://api.atlassian.com',
+  expiryMarginMs: 60_000,
+  requestTimeoutMs: 10_000,
+  tokenRequestAttempts: 2,
+  leaseMs: 25_000,
+  lockTtlMs: 40_000,
+  waitTimeoutMs: 30_000,
+  noticeTimeoutMs: 1_000,
+  leewayMs: 600_000,
+  inDoubtSafetyMs: 60_000,
+  recoveryIntervalMs: 5_000,
+  keyPrefix: 'jtr:',
+});
+
+/** Options after validation, with every default applied. */
+export type ResolvedOptions = Required<
+  Omit<TokenManagerOptions, 'redis' | 'store' | 'lock' | 'encryptionKey' | 'logger' | 'fetch' | 'now'>
+> &
+  Pick<TokenManagerOptions, 'redis' | 'store' | 'lock' | 'encryptionKey'> & {
+    logger: Logger;
+    fetch: typeof fetch;
+    now: () => number;
+  };
+
+/**
+ * Applies defaults and checks every option.
+ * @throws TypeError naming the option that is missing or wrong.
+ */
+export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Logger): ResolvedOptions {
+  if (!options || typeof options !== 'object')
+    throw new TypeError('createTokenManager(options): options must be an object');
+  requireString(options, 'clientId');
+  requireString(options, 'clientSecret');
+  const resolved: ResolvedOptions = {
+    ...DEFAULTS,
+    ...definedOnly(options),
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    logger: options.logger ?? fallbackLogger,
+    fetch: options.fetch ?? globalThis.fetch,
+    now: options.now ?? Date.now,
+  };
+  for (const name of ['tokenUrl', 'apiBaseUrl'] as const) requireUrl(resolved[name], name);
+  if (resolved.tokenRequestEncoding !== 'json' && resolved.tokenRequestEncoding !== 'form') {
+    throw new TypeError("tokenRequestEncoding must be 'json' or 'form'");
+  }
+  for (const name of [
+    'expiryMarginMs',
+    'requestTimeoutMs',
+    'leaseMs',
+    'lockTtlMs',
+    'waitTimeoutMs',
+    'noticeTimeoutMs',
+    'leewayMs',
+    'inDoubtSafetyMs',
+    'recoveryIntervalMs',
+  ] as const) {
+    requireNonNegativeInteger(resolved[name], name);
+  }
+  requireNonNegativeInteger(resolved.tokenRequestAttempts, 'tokenRequestAttempts');
+  if (resolved.tokenRequestAttempts < 1) throw new TypeError('tokenRequestAttempts must be at least 1');
+  // Invariant 10: budgets nest, so a holder never outlives its lease nor its lock.
+  if (resolved.requestTimeoutMs * resolved.tokenRequestAttempts >= resolved.leaseMs) {
+    throw new TypeError('leaseMs must exceed requestTimeoutMs × tokenRequestAttempts');
+  }
+  if (resolved.leaseMs >= resolved.lockTtlMs) throw new TypeError('lockTtlMs must exceed leaseMs');
+  if (resolved.inDoubtSafetyMs >= resolved.leewayMs)
+    throw new TypeError('inDoubtSafetyMs must be less than leewayMs');
+  if (typeof resolved.keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
+  if (typeof resolved.fetch !== 'function')
+    throw new TypeError('fetch must be a function (Node 20 has a global one)');
+  if (typeof resolved.now !== 'function')
+    throw new TypeError('now must be a function returning epoch milliseconds');
+  if (options.redis !== undefined && typeof options.redis !== 'string' && typeof options.redis !== 'object') {
+    throw new TypeError('redis must be a Redis URL or an ioredis client');
+  }
+  if (typeof options.redis === 'string') requireUrl(options.redis, 'redis', ['redis:', 'rediss:']);
+  return resolved;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function requireString(options: TokenManagerOptions, name: 'clientId' | 'clientSecret'): void {
+  const value = options[name];
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new TypeError(`${name} is required (a non-empty string)`);
+}
+
+function requireUrl(value: unknown, name: string, protocols = ['https:', 'http:']): void {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new TypeError(`${name} must be an absolute URL`);
+  }
+  if (typeof value !== 'string' || !protocols.includes(url.protocol)) {
+    throw new TypeError(`${name} must be a ${protocols.join(' or ')} URL`);
+  }
+}
+
+function requireNonNegativeInteger(value: unknown, name: string): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a non-negative integer (milliseconds or a count)`);
+  }
+}

@@ -1,0 +1,344 @@
+// One rotation, done by the holder of a user's lock (DESIGN.md steps 5–7): re-read, take the
+// fenced lease by CAS, make ONE token request, and settle the record by what the answer means.
+
+import { randomBytes } from 'node:crypto';
+import {
+  ClientCredentialsRejectedError,
+  NotConnectedError,
+  ReauthorizationRequiredError,
+  UpstreamUnavailableError,
+} from './errors';
+import { fingerprint } from './fingerprint';
+import type { Logger } from './logger';
+import type { OAuthClient, RefreshOutcome } from './oauth-client';
+import { assessRecord } from './record-assessment';
+import { type RecordAccess, tokenOf } from './record-access';
+import type { NoticeKind, RefreshLock } from './refresh-lock';
+import type { TokenStats } from './token-stats';
+import type { AccessToken, InDoubtReason, TokenRecord, TokenSecrets, UserRef } from './types';
+
+export interface RotatorSettings {
+  expiryMarginMs: number;
+  leaseMs: number;
+  leewayMs: number;
+  inDoubtSafetyMs: number;
+  requestTimeoutMs: number;
+  tokenRequestAttempts: number;
+  recoveryIntervalMs: number;
+}
+
+export interface RotatorDeps {
+  records: RecordAccess;
+  lock: RefreshLock;
+  oauth: OAuthClient;
+  logger: Logger;
+  stats: TokenStats;
+  now: () => number;
+  settings: RotatorSettings;
+  /** This manager's id, stamped on its notices so it can ignore its own. */
+  origin: string;
+}
+
+/** What the lock holder achieved. */
+export type RotationResult =
+  /** A usable token; `recover` asks for a background recovery (the chain is still in doubt). */
+  | { kind: 'token'; token: AccessToken & { lastRotatedAt: number }; recover: boolean }
+  /** Someone else's lease is alive or won the CAS: wait for its notice and re-read. */
+  | { kind: 'wait' }
+  /** Recovery only: there was nothing to recover. */
+  | { kind: 'idle' };
+
+export interface RotationIntent {
+  /** An access token Jira answered 401 to: rotate only while the record still holds it. */
+  rejected?: string;
+  /** Only recover an in-doubt chain; never rotate a healthy one (the sweeper). */
+  recoveryOnly?: boolean;
+}
+
+type InDoubt = NonNullable<TokenRecord['inDoubt']>;
+
+export class Rotator {
+  constructor(private readonly deps: RotatorDeps) {}
+
+  /** Runs while holding the user's lock. The double-checked read happens here. */
+  async runUnderLock(user: UserRef, intent: RotationIntent, signal: AbortSignal): Promise<RotationResult> {
+    const { records, now, settings } = this.deps;
+    const read = await records.read(user);
+    if (!read) {
+      if (intent.recoveryOnly) return { kind: 'idle' };
+      throw new NotConnectedError();
+    }
+    const { record, secrets } = read;
+    const assessment = assessRecord({
+      record,
+      secrets,
+      rejected: intent.rejected,
+      now: now(),
+      expiryMarginMs: settings.expiryMarginMs,
+    });
+    switch (assessment.action) {
+      case 'reauthorize':
+        if (intent.recoveryOnly) return { kind: 'idle' };
+        throw new ReauthorizationRequiredError();
+      case 'wait':
+        // Our lock lapsed or theirs did: the fenced lease, not the lock, decides who may call.
+        logLeaseHeldElsewhere(this.deps.logger, user);
+        return { kind: 'wait' };
+      case 'use':
+        if (intent.recoveryOnly && assessment.recover) break;
+        if (intent.recoveryOnly) return { kind: 'idle' };
+        return { kind: 'token', token: tokenOf(record, secrets!.accessToken), recover: assessment.recover };
+      case 'refresh':
+        if (intent.recoveryOnly) return { kind: 'idle' };
+        break;
+      case 'recover':
+        break;
+    }
+    return this.rotate(user, record, secrets!, signal);
+  }
+
+  private async rotate(
+    user: UserRef,
+    record: TokenRecord,
+    secrets: TokenSecrets,
+    signal: AbortSignal,
+  ): Promise<RotationResult> {
+    const { records, now, settings, logger } = this.deps;
+    const start = now();
+    const baseline = this.baseline(record);
+    // Step 6: the fenced lease. Only one holder in the whole cluster can win this CAS for this
+    // (generation, version), so at most one token request is ever in flight (invariant 1).
+    const rotating: TokenRecord = {
+      ...record,
+      version: record.version + 1,
+      state: 'rotating',
+      lease: {
+        fence: randomBytes(9).toString('base64url'),
+        startedAt: start,
+        until: start + settings.leaseMs,
+      },
+      inDoubt: baseline.inDoubt,
+    };
+    if (!(await records.write(user, record, rotating))) return { kind: 'wait' };
+    if (record.state === 'rotating') this.noteInDoubt(user, 'holder_died');
+    logger.debug(
+      { event: 'rotation_started', ...who(user), refreshToken: fingerprint(secrets.refreshToken) },
+      'Rotating',
+    );
+
+    const outcome = await this.request(secrets.refreshToken, rotating.lease!.until, signal);
+    return this.settle(user, rotating, secrets, baseline, outcome);
+  }
+
+  /** Step 7: ONE token request; a second only if the first left the chain in doubt and the lease allows. */
+  private async request(
+    refreshToken: string,
+    leaseUntil: number,
+    signal: AbortSignal,
+  ): Promise<RefreshOutcome> {
+    const { oauth, now, settings } = this.deps;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await oauth.refresh(refreshToken, signal);
+      const lastChance =
+        outcome.kind !== 'in_doubt' ||
+        attempt >= settings.tokenRequestAttempts ||
+        signal.aborted ||
+        now() + settings.requestTimeoutMs >= leaseUntil;
+      if (lastChance) return outcome;
+    }
+  }
+
+  private async settle(
+    user: UserRef,
+    rotating: TokenRecord,
+    secrets: TokenSecrets,
+    baseline: Pick<TokenRecord, 'state' | 'inDoubt'>,
+    outcome: RefreshOutcome,
+  ): Promise<RotationResult> {
+    const { records, now, logger, stats, settings } = this.deps;
+    const next = (fields: Partial<TokenRecord>): TokenRecord => ({
+      ...rotating,
+      version: rotating.version + 1,
+      lease: undefined,
+      ...fields,
+    });
+    const retryAfter = Math.max(1, Math.ceil(settings.recoveryIntervalMs / 1000));
+
+    switch (outcome.kind) {
+      case 'ok': {
+        const issued = now();
+        const { accessToken, refreshToken: rotated, expiresInSeconds } = outcome.tokens;
+        // Invariant 3: a refresh token is never replaced by nothing. Without a new one the old one
+        // stays, and the chain is in doubt until a retry inside the leeway brings a new pair.
+        const inDoubt = rotated ? undefined : this.inDoubtFor(baseline, rotating, 'missing_refresh_token');
+        const updated = next({
+          state: rotated ? 'active' : 'in_doubt',
+          inDoubt,
+          expiresAt: issued + expiresInSeconds * 1000,
+          lastRotatedAt: issued,
+          ciphertext: records.seal(user, rotating.generation, {
+            accessToken,
+            refreshToken: rotated ?? secrets.refreshToken,
+          }),
+        });
+        if (!(await records.write(user, rotating, updated))) return this.lostCas(user);
+        stats.rotations += 1;
+        if (!rotated) this.noteInDoubt(user, 'missing_refresh_token');
+        else if (baseline.inDoubt) {
+          stats.recoveries += 1;
+          logger.info(
+            { event: 'in_doubt_recovered', ...who(user), reason: baseline.inDoubt.reason },
+            'Recovered a Jira token chain that was in doubt',
+          );
+        }
+        logger.debug({ event: 'rotated', ...who(user), accessToken: fingerprint(accessToken) }, 'Rotated');
+        await this.publish(user, 'rotated');
+        return { kind: 'token', token: tokenOf(updated, accessToken), recover: !rotated };
+      }
+
+      case 'invalid_grant': {
+        // Invariant 4: never a verdict before a re-read. A newer version means a sibling or a new
+        // consent won; its tokens are the ones to use.
+        const current = await records.get(user);
+        if (!current) throw new NotConnectedError();
+        if (current.generation !== rotating.generation || current.version !== rotating.version) {
+          stats.siblingAdopted += 1;
+          logger.info(
+            { event: 'sibling_adopted', ...who(user) },
+            'invalid_grant after a newer write: adopting it',
+          );
+          return { kind: 'wait' };
+        }
+        const dead = next({ state: 'reauthorization_required', inDoubt: undefined });
+        if (!(await records.write(user, rotating, dead))) return this.lostCas(user);
+        stats.reauthorizationRequired += 1;
+        logger.warn(
+          {
+            event: 'reauthorization_required',
+            ...who(user),
+            refreshToken: fingerprint(secrets.refreshToken),
+            wasInDoubt: baseline.inDoubt?.reason,
+          },
+          'Atlassian rejected the refresh token (invalid_grant): the user must reconnect Jira',
+        );
+        await this.publish(user, 'invalidated');
+        throw new ReauthorizationRequiredError();
+      }
+
+      case 'invalid_client': {
+        // Invariant 4: our credentials are wrong, not the user's chain. Put it back untouched.
+        if (!(await records.write(user, rotating, next(baseline)))) return this.lostCas(user);
+        stats.clientCredentialsRejected += 1;
+        logger.error(
+          { event: 'client_credentials_rejected', alarm: 'configuration' },
+          'Atlassian rejected the app client credentials (invalid_client): check clientId and clientSecret',
+        );
+        await this.publish(user, 'rotated');
+        throw new ClientCredentialsRejectedError(retryAfter);
+      }
+
+      case 'not_rotated': {
+        if (!(await records.write(user, rotating, next(baseline)))) return this.lostCas(user);
+        stats.upstreamNotRotated += 1;
+        logger.warn(
+          { event: 'token_endpoint_refused', ...who(user), status: outcome.status, error: outcome.error },
+          'The token endpoint refused without rotating',
+        );
+        await this.publish(user, 'rotated');
+        throw new UpstreamUnavailableError(
+          'Atlassian could not refresh the Jira token; try again shortly',
+          retryAfter,
+        );
+      }
+
+      case 'in_doubt': {
+        const inDoubt = this.inDoubtFor(baseline, rotating, outcome.reason);
+        if (!(await records.write(user, rotating, next({ state: 'in_doubt', inDoubt }))))
+          return this.lostCas(user);
+        if (!baseline.inDoubt) this.noteInDoubt(user, outcome.reason, outcome.status);
+        else if (now() > inDoubt.deadline) {
+          logger.warn(
+            { event: 'in_doubt_past_deadline', ...who(user), reason: outcome.reason },
+            'Recovery is still failing after the in-doubt deadline',
+          );
+        }
+        await this.publish(user, 'rotated');
+        throw new UpstreamUnavailableError(
+          'The Jira token refresh did not complete; it is being recovered',
+          retryAfter,
+        );
+      }
+    }
+  }
+
+  /**
+   * What the record was before the lease, to restore when the server certainly did not rotate.
+   * A record still `rotating` after its lease ran out lost its holder mid-call: that is in doubt.
+   */
+  private baseline(record: TokenRecord): Pick<TokenRecord, 'state' | 'inDoubt'> {
+    if (record.state === 'rotating') {
+      const startedAt = record.lease?.startedAt ?? record.lastRotatedAt;
+      return { state: 'in_doubt', inDoubt: record.inDoubt ?? this.newInDoubt(startedAt, 'holder_died') };
+    }
+    if (record.state === 'in_doubt') return { state: 'in_doubt', inDoubt: record.inDoubt };
+    return { state: 'active', inDoubt: undefined };
+  }
+
+  /** Keeps the first deadline: the leeway runs from the first request that may have rotated. */
+  private inDoubtFor(
+    baseline: Pick<TokenRecord, 'inDoubt'>,
+    rotating: TokenRecord,
+    reason: InDoubtReason,
+  ): InDoubt {
+    if (baseline.inDoubt) return { ...baseline.inDoubt, reason };
+    return this.newInDoubt(rotating.lease!.startedAt, reason);
+  }
+
+  private newInDoubt(leaseStart: number, reason: InDoubtReason): InDoubt {
+    const { settings } = this.deps;
+    return { since: leaseStart, deadline: leaseStart + settings.leewayMs - settings.inDoubtSafetyMs, reason };
+  }
+
+  /** Counts and logs a chain entering doubt, once per case (only the lease holder gets here). */
+  private noteInDoubt(user: UserRef, reason: InDoubtReason, status?: number): void {
+    this.deps.stats.inDoubt[reason] += 1;
+    this.deps.logger.warn(
+      { event: 'in_doubt', ...who(user), reason, status },
+      'A Jira token rotation is in doubt; recovering it',
+    );
+  }
+
+  private lostCas(user: UserRef): RotationResult {
+    this.deps.stats.lostCas += 1;
+    this.deps.logger.warn({ event: 'lost_cas', ...who(user) }, 'A newer write won; re-reading');
+    return { kind: 'wait' };
+  }
+
+  private async publish(user: UserRef, kind: NoticeKind): Promise<void> {
+    try {
+      await this.deps.lock.publish({ user, kind, origin: this.deps.origin });
+    } catch (error) {
+      // Waiters fall back to their bounded re-read; a lost notice costs latency, not correctness.
+      this.deps.logger.warn(
+        { event: 'notice_failed', ...who(user), err: errorName(error) },
+        'Could not publish a notice',
+      );
+    }
+  }
+}
+
+export function logLeaseHeldElsewhere(logger: Logger, user: UserRef): void {
+  logger.debug(
+    { event: 'lease_held_elsewhere', ...who(user) },
+    'Another holder owns the lease; waiting for it',
+  );
+}
+
+/** Who a log line is about. Account ids are identifiers, not secrets. */
+export function who(user: UserRef): { clientKey: string; accountId: string } {
+  return { clientKey: user.clientKey, accountId: user.accountId };
+}
+
+export function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

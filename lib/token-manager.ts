@@ -1,0 +1,388 @@
+// The token manager: the process cache, the in-process single-flight, the wait-for-notice loop,
+// background recovery of in-doubt chains, and consent, disconnect and purge.
+
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { RequestHandler } from 'express';
+import { AccessTokenCache } from './access-token-cache';
+import {
+  LockUnavailableError,
+  NotConnectedError,
+  ReauthorizationRequiredError,
+  StoreUnavailableError,
+} from './errors';
+import type { Logger } from './logger';
+import type { OAuthClient } from './oauth-client';
+import { validateTokenResponse } from './oauth-client';
+import { assessRecord } from './record-assessment';
+import { type RecordAccess, tokenOf } from './record-access';
+import type { RefreshLock } from './refresh-lock';
+import {
+  type RotationResult,
+  Rotator,
+  type RotatorSettings,
+  errorName,
+  logLeaseHeldElsewhere,
+  who,
+} from './rotator';
+import type { TokenStats, TokenStatsSnapshot } from './token-stats';
+import type { TokenStore } from './token-store';
+import type { AccessToken, JiraSite, TokenRecord, TokenResponse, UserRef } from './types';
+import { assertUserRef, encodeClientKey, userId } from './user-key';
+import { createJiraMiddleware, type MiddlewareOptions } from './middleware';
+
+/** Options of {@link TokenManager.getAccessToken}. */
+export interface GetAccessTokenOptions {
+  /**
+   * An access token Jira just answered 401 to. The manager refreshes only while the stored token
+   * is still this one, so a burst of 401s also costs one rotation.
+   */
+  rejected?: string;
+}
+
+/** Fresh Jira access tokens for Connect users, one rotation per burst across the cluster. */
+export interface TokenManager {
+  /** Stores a consent's tokens: a new generation that supersedes whatever was stored. */
+  save(user: UserRef, tokens: TokenResponse, site?: JiraSite): Promise<void>;
+  /**
+   * A fresh access token for the user.
+   * @throws NotConnectedError, ReauthorizationRequiredError, UpstreamUnavailableError,
+   *   LockUnavailableError, StoreUnavailableError, ClientCredentialsRejectedError, RecordUnreadableError
+   */
+  getAccessToken(user: UserRef, options?: GetAccessTokenOptions): Promise<AccessToken>;
+  /** Express middleware that sets `req.jira`; see {@link MiddlewareOptions}. */
+  middleware(options?: MiddlewareOptions): RequestHandler;
+  /** Forgets the user's tokens (Atlassian has no revocation endpoint). */
+  disconnect(user: UserRef): Promise<void>;
+  /** Forgets every token of a tenant (uninstall). Returns how many records were deleted. */
+  purgeTenant(clientKey: string): Promise<number>;
+  /** The stored state of a user's chain, without any token. */
+  status(user: UserRef): Promise<TokenStatus | null>;
+  /** Runs one in-doubt recovery sweep now (the sweeper runs it every `recoveryIntervalMs`). Returns the chains recovered. */
+  recoverInDoubt(): Promise<number>;
+  /** Counters of this process. */
+  stats(): TokenStatsSnapshot;
+  /** Closes every connection and timer it opened. */
+  close(): Promise<void>;
+}
+
+/** A user's chain as the app may show it: no secrets. */
+export interface TokenStatus {
+  state: TokenRecord['state'];
+  expiresAt: number;
+  lastRotatedAt: number;
+  familyStartedAt: number;
+  site?: JiraSite;
+  inDoubt?: TokenRecord['inDoubt'];
+}
+
+export interface TokenManagerDeps {
+  records: RecordAccess;
+  store: TokenStore;
+  lock: RefreshLock;
+  oauth: OAuthClient;
+  logger: Logger;
+  stats: TokenStats;
+  now: () => number;
+  /** This manager's id on the notices it publishes. */
+  origin: string;
+  settings: RotatorSettings & { waitTimeoutMs: number; noticeTimeoutMs: number; apiBaseUrl: string };
+  fetch: typeof fetch;
+  /** Closes what the factory opened (Redis connections, store, lock). */
+  closeResources: () => Promise<void>;
+}
+
+const SWEEP_BATCH = 100;
+
+export class DefaultTokenManager implements TokenManager {
+  private readonly cache: AccessTokenCache;
+  private readonly inflight = new Map<string, Promise<AccessToken>>();
+  private readonly recovering = new Map<string, Promise<boolean>>();
+  private readonly rotator: Rotator;
+  private readonly sweepTimer?: NodeJS.Timeout;
+  private readonly stopListening: () => void;
+  private sweeping?: Promise<number>;
+  private closed = false;
+
+  constructor(private readonly deps: TokenManagerDeps) {
+    this.cache = new AccessTokenCache(deps.settings.expiryMarginMs);
+    this.rotator = new Rotator(deps);
+    // Invariant 9: rotations and invalidations from any process drop this process's cached copy.
+    this.stopListening = deps.lock.onNotice((notice) => {
+      // Our own notices: the cache was already updated where the change was made.
+      if (notice.origin === deps.origin) return;
+      if (notice.kind === 'tenant_purged')
+        this.cache.invalidatePrefix(`${encodeClientKey(notice.user.clientKey)}.`);
+      else this.cache.invalidate(userId(notice.user));
+    });
+    if (deps.settings.recoveryIntervalMs > 0) {
+      this.sweepTimer = setInterval(() => void this.recoverInDoubt(), deps.settings.recoveryIntervalMs);
+      this.sweepTimer.unref();
+    }
+  }
+
+  async getAccessToken(user: UserRef, options: GetAccessTokenOptions = {}): Promise<AccessToken> {
+    assertUserRef(user);
+    this.assertOpen();
+    const { rejected } = options;
+    const id = userId(user);
+    // 1. The hot path: no I/O at all.
+    const cached = this.cache.get(id, this.deps.now(), rejected);
+    if (cached) {
+      this.deps.stats.cacheHits += 1;
+      return cached;
+    }
+    if (rejected !== undefined) this.cache.invalidate(id);
+    // 2. Join the load or refresh already running in this process.
+    for (let running = this.inflight.get(id); running; running = this.inflight.get(id)) {
+      const result = await running;
+      if (result.accessToken !== rejected) return result;
+    }
+    const load = this.load(user, id, rejected).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, load);
+    return load;
+  }
+
+  middleware(options?: MiddlewareOptions): RequestHandler {
+    return createJiraMiddleware(
+      this,
+      { apiBaseUrl: this.deps.settings.apiBaseUrl, fetch: this.deps.fetch },
+      options,
+    );
+  }
+
+  async save(user: UserRef, tokens: TokenResponse, site?: JiraSite): Promise<void> {
+    assertUserRef(user);
+    this.assertOpen();
+    const valid =
+      tokens && typeof tokens === 'object'
+        ? validateTokenResponse(tokens as unknown as Record<string, unknown>)
+        : null;
+    if (!valid || !valid.refreshToken) {
+      throw new TypeError('save(): tokens must hold access_token, refresh_token and a positive expires_in');
+    }
+    if (site !== undefined) assertSite(site);
+    const { records, now } = this.deps;
+    const issued = now();
+    // A consent starts a new generation: every late write of the old one now loses its CAS.
+    const generation = randomBytes(16).toString('base64url');
+    const ciphertext = records.seal(user, generation, {
+      accessToken: valid.accessToken,
+      refreshToken: valid.refreshToken,
+    });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await records.get(user);
+      const record: TokenRecord = {
+        generation,
+        version: (current?.version ?? 0) + 1,
+        state: 'active',
+        expiresAt: issued + valid.expiresInSeconds * 1000,
+        lastRotatedAt: issued,
+        familyStartedAt: issued,
+        site: site && { cloudId: site.cloudId, url: site.url },
+        ciphertext,
+      };
+      if (await records.write(user, current, record)) {
+        this.cache.invalidate(userId(user));
+        await this.publish(user, 'invalidated');
+        this.deps.logger.info({ event: 'consent_saved', ...who(user) }, 'Saved a new Jira consent');
+        return;
+      }
+    }
+    throw new StoreUnavailableError('The token record kept changing while saving the consent', 1);
+  }
+
+  async disconnect(user: UserRef): Promise<void> {
+    assertUserRef(user);
+    this.assertOpen();
+    await this.deps.records.delete(user);
+    this.cache.invalidate(userId(user));
+    await this.publish(user, 'invalidated');
+    this.deps.logger.info({ event: 'disconnected', ...who(user) }, 'Forgot the Jira tokens of a user');
+  }
+
+  async purgeTenant(clientKey: string): Promise<number> {
+    if (typeof clientKey !== 'string' || clientKey === '')
+      throw new TypeError('purgeTenant(clientKey): a non-empty string');
+    this.assertOpen();
+    const count = await this.deps.records.deleteTenant(clientKey);
+    this.cache.invalidatePrefix(`${encodeClientKey(clientKey)}.`);
+    await this.publish({ clientKey, accountId: '' }, 'tenant_purged');
+    this.deps.logger.info(
+      { event: 'tenant_purged', clientKey, count },
+      'Forgot every Jira token of a tenant',
+    );
+    return count;
+  }
+
+  async status(user: UserRef): Promise<TokenStatus | null> {
+    assertUserRef(user);
+    const record = await this.deps.records.get(user);
+    if (!record) return null;
+    const { state, expiresAt, lastRotatedAt, familyStartedAt, site, inDoubt } = record;
+    return { state, expiresAt, lastRotatedAt, familyStartedAt, site, inDoubt };
+  }
+
+  recoverInDoubt(): Promise<number> {
+    // One sweep at a time per process; each user is recovered under its lock, so sweepers of
+    // several processes never race on one chain.
+    this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  stats(): TokenStatsSnapshot {
+    return this.deps.stats.snapshot();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.stopListening();
+    await Promise.allSettled([...this.inflight.values(), ...this.recovering.values(), this.sweeping]);
+    this.cache.clear();
+    await this.deps.closeResources();
+  }
+
+  /** Steps 3–8 of the flow, looping until a token, a verdict, or the wait budget runs out. */
+  private async load(user: UserRef, id: string, rejected: string | undefined): Promise<AccessToken> {
+    const { records, lock, settings, now } = this.deps;
+    const epoch = this.cache.beginLoad(id);
+    const giveUpAt = performance.now() + settings.waitTimeoutMs;
+    let waitLogged = false;
+    try {
+      for (;;) {
+        // Register for the notice before reading, so a notice published in between is not missed.
+        const notice = lock.waitForNotice(user, settings.noticeTimeoutMs);
+        try {
+          const read = await records.read(user);
+          if (!read) throw new NotConnectedError();
+          const assessment = assessRecord({
+            ...read,
+            rejected,
+            now: now(),
+            expiryMarginMs: settings.expiryMarginMs,
+          });
+          if (assessment.action === 'reauthorize') throw new ReauthorizationRequiredError();
+          if (assessment.action === 'use') {
+            if (assessment.recover) this.recoverInBackground(user);
+            return this.remember(id, epoch, tokenOf(read.record, read.secrets!.accessToken));
+          }
+          if (assessment.action === 'wait' && !waitLogged) {
+            waitLogged = true;
+            logLeaseHeldElsewhere(this.deps.logger, user);
+          }
+          if (assessment.action !== 'wait') {
+            const attempt = await lock.tryWithLock(user, (signal) =>
+              this.rotator.runUnderLock(user, { rejected }, signal),
+            );
+            if (attempt.acquired && attempt.value.kind === 'token')
+              return this.fromRotation(user, id, epoch, attempt.value);
+          }
+          if (performance.now() >= giveUpAt) {
+            throw new LockUnavailableError(
+              'Timed out waiting for another process to refresh the Jira token',
+              1,
+            );
+          }
+          await notice.promise;
+        } finally {
+          notice.cancel();
+        }
+      }
+    } finally {
+      this.cache.endLoad(id);
+    }
+  }
+
+  private fromRotation(
+    user: UserRef,
+    id: string,
+    epoch: number,
+    result: Extract<RotationResult, { kind: 'token' }>,
+  ): AccessToken {
+    if (result.recover) this.recoverInBackground(user);
+    return this.remember(id, epoch, result.token);
+  }
+
+  private remember(id: string, epoch: number, token: AccessToken & { lastRotatedAt: number }): AccessToken {
+    this.cache.set(id, epoch, token);
+    return { accessToken: token.accessToken, expiresAt: token.expiresAt, cloudId: token.cloudId };
+  }
+
+  private recoverInBackground(user: UserRef): void {
+    if (this.closed) return;
+    void this.recover(user);
+  }
+
+  /** Recovers one in-doubt chain under its lock; never throws (failures are logged and counted). */
+  private recover(user: UserRef): Promise<boolean> {
+    const id = userId(user);
+    let running = this.recovering.get(id);
+    if (!running) {
+      running = this.deps.lock
+        .tryWithLock(user, (signal) => this.rotator.runUnderLock(user, { recoveryOnly: true }, signal))
+        .then((attempt) => attempt.acquired && attempt.value.kind === 'token')
+        .catch((error: unknown) => {
+          this.deps.logger.debug(
+            { event: 'recovery_attempt_failed', ...who(user), err: errorName(error) },
+            'In-doubt recovery attempt failed',
+          );
+          return false;
+        })
+        .finally(() => this.recovering.delete(id));
+      this.recovering.set(id, running);
+    }
+    return running;
+  }
+
+  private async sweep(): Promise<number> {
+    if (this.closed) return 0;
+    const { store, now, logger } = this.deps;
+    let recovered = 0;
+    try {
+      const inDoubt = await store.listByState('in_doubt', SWEEP_BATCH);
+      const rotating = await store.listByState('rotating', SWEEP_BATCH);
+      const stale = rotating.filter(({ record }) => !record.lease || record.lease.until <= now());
+      for (const { user } of [...inDoubt, ...stale]) {
+        if (this.closed) break;
+        if (await this.recover(user)) recovered += 1;
+      }
+    } catch (error) {
+      logger.warn(
+        { event: 'recovery_sweep_failed', err: errorName(error) },
+        'The in-doubt recovery sweep failed',
+      );
+    }
+    return recovered;
+  }
+
+  private async publish(user: UserRef, kind: 'invalidated' | 'tenant_purged'): Promise<void> {
+    try {
+      await this.deps.lock.publish({ user, kind, origin: this.deps.origin });
+    } catch (error) {
+      this.deps.logger.warn(
+        { event: 'notice_failed', ...who(user), err: errorName(error) },
+        'Could not publish a notice',
+      );
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The token manager is closed');
+  }
+}
+
+function assertSite(site: JiraSite): void {
+  if (!site || typeof site.cloudId !== 'string' || site.cloudId === '' || site.cloudId.length > 128) {
+    throw new TypeError('site.cloudId must be a non-empty string');
+  }
+  let url: URL;
+  try {
+    url = new URL(site.url);
+  } catch {
+    throw new TypeError('site.url must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TypeError('site.url must be an http(s) URL');
+}

@@ -1,0 +1,52 @@
+// Counters of what the manager did in this process, for tests, benchmarks and metrics.
+
+import type { InDoubtReason } from './types';
+
+/** A snapshot of {@link TokenStats}. */
+export interface TokenStatsSnapshot {
+  cacheHits: number;
+  storeReads: number;
+  rotations: number;
+  recoveries: number;
+  inDoubt: Record<InDoubtReason, number>;
+  reauthorizationRequired: number;
+  clientCredentialsRejected: number;
+  siblingAdopted: number;
+  lostCas: number;
+  upstreamNotRotated: number;
+}
+
+export class TokenStats {
+  cacheHits = 0;
+  storeReads = 0;
+  rotations = 0;
+  recoveries = 0;
+  readonly inDoubt: Record<InDoubtReason, number> = {
+    timeout: 0,
+    network: 0,
+    server_error: 0,
+    bad_response: 0,
+    missing_refresh_token: 0,
+    holder_died: 0,
+  };
+  reauthorizationRequired = 0;
+  clientCredentialsRejected = 0;
+  siblingAdopted = 0;
+  lostCas = 0;
+  upstreamNotRotated = 0;
+
+  snapshot(): TokenStatsSnapshot {
+    return {
+      cacheHits: this.cacheHits,
+      storeReads: this.storeReads,
+      rotations: this.rotations,
+      recoveries: this.recoveries,
+      inDoubt: { ...this.inDoubt },
+      reauthorizationRequired: this.reauthorizationRequired,
+      clientCredentialsRejected: this.clientCredentialsRejected,
+      siblingAdopted: this.siblingAdopted,
+      lostCas: this.lostCas,
+      upstreamNotRotated: this.upstreamNotRotated,
+    };
+  }
+}

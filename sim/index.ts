@@ -1,0 +1,21 @@
+// The simulator's public surface.
+
+export { createSimulator } from './simulator';
+export { signInstallJwt, type InstallJwtClaims } from './install-keys';
+export { DEFAULT_ACCOUNTS, DEFAULT_SITES } from './fixtures';
+export { DEFAULT_CONSENT_SCOPE } from './token-issuer';
+export { SCRIPTED_OUTCOMES, DEFAULT_CHAOS } from './chaos';
+export { CODE_TTL_MS } from './auth-codes';
+export type {
+  ChaosSettings,
+  InstallKeys,
+  RefreshTokenStatus,
+  ScriptedOutcome,
+  SimAccount,
+  SimClock,
+  SimSite,
+  SimStats,
+  Simulator,
+  SimulatorOptions,
+  TokenResponseBody,
+} from './types';

@@ -1,0 +1,13 @@
+// A seeded PRNG, so chaos rates give the same sequence of outcomes on every run.
+
+/** mulberry32: a tiny 32-bit generator, good enough for fault injection. Returns numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

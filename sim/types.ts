@@ -1,0 +1,153 @@
+// The simulator's public types: options, fixtures, counters, chaos knobs and the handle tests hold.
+
+import type { Express } from 'express';
+
+/** An Atlassian account that can consent in the simulator. */
+export interface SimAccount {
+  accountId: string;
+  name: string;
+  email: string;
+  /** The cloudIds of the sites this account can reach. */
+  siteIds: string[];
+}
+
+/** A Jira site (an "accessible resource"). */
+export interface SimSite {
+  /** The cloudId. */
+  id: string;
+  name: string;
+  /** The site's origin, e.g. `https://acme.atlassian.net`. */
+  url: string;
+  scopes: string[];
+  avatarUrl: string;
+}
+
+/** How to build a simulator. Every field is optional. */
+export interface SimulatorOptions {
+  /** Default `sim-client-id`. */
+  clientId?: string;
+  /** Default `sim-client-secret`. */
+  clientSecret?: string;
+  /** Lifetime of access tokens on the sim clock. Default 3600. */
+  accessTokenTtlSeconds?: number;
+  /** Reuse interval of the immediately previous refresh token. Default 600 000 (10 minutes). */
+  leewayMs?: number;
+  /** A family dies after this long without a refresh. Default 90 days. */
+  inactivityMs?: number;
+  /** A family dies this long after its consent, whatever happens. Default 365 days. */
+  absoluteLifetimeMs?: number;
+  /** Where the sim clock starts, epoch ms. Default `Date.now()` at creation. */
+  startTime?: number;
+  /** Default: `sim-user-1` (site 1) and `sim-user-2` (sites 1 and 2). */
+  accounts?: SimAccount[];
+  /** Default: `sandbox` and `other` (see `DEFAULT_SITES`). */
+  sites?: SimSite[];
+  /** Generated Jira issues per site. Default 25. */
+  issuesPerSite?: number;
+  /** Seed of the chaos PRNG. Default 1. */
+  seed?: number;
+}
+
+/** Chaos knobs of the token endpoint. All default to 0. */
+export interface ChaosSettings {
+  /** Added to every token endpoint answer (real time). */
+  latencyMs: number;
+  /** A uniformly random extra delay in `[0, jitterMs)` (real time, seeded). */
+  jitterMs: number;
+  /** Answer 500 without committing anything. */
+  serverErrorRate: number;
+  /** Commit the rotation, then never answer. */
+  timeoutRate: number;
+  /** Commit the rotation, then destroy the socket. */
+  dropAfterCommitRate: number;
+  /** Commit the rotation, then answer 200 without `refresh_token`. */
+  missingRefreshTokenRate: number;
+}
+
+/** A forced outcome for one `refresh_token` grant. */
+export type ScriptedOutcome =
+  | 'ok'
+  | 'server_error'
+  | 'server_error_after_commit'
+  /** No commit, never answers. */
+  | 'hang'
+  | 'hang_after_commit'
+  | 'drop_after_commit'
+  | 'missing_refresh_token';
+
+/** Counters, so tests and benchmarks can assert "exactly one rotation" and "zero revocations". */
+export interface SimStats {
+  /** Every request that reached `POST /oauth/token`. */
+  tokenRequests: number;
+  /** Refreshes with the current refresh token. */
+  rotations: number;
+  /** Refreshes with the previous refresh token inside its leeway (not rotations). */
+  leewayReuses: number;
+  /** Families revoked by reuse detection. */
+  revocations: number;
+  /** `invalid_grant` answers actually sent. */
+  invalidGrant: number;
+  /** `invalid_client` answers. */
+  invalidClient: number;
+  /** Successful `authorization_code` grants. */
+  codeExchanges: number;
+  /** Every request to `/me`, accessible-resources and the Jira gateway. */
+  apiRequests: number;
+  /** API requests answered 401. */
+  apiUnauthorized: number;
+  /** Chaos outcomes applied (scripted or drawn). */
+  chaos: { serverErrors: number; timeouts: number; drops: number; missingRefreshTokens: number };
+  /** Current state, not counters: `resetStats()` leaves them alone. Expired families are in neither. */
+  families: { active: number; revoked: number };
+}
+
+/** The body of a successful token answer. */
+export interface TokenResponseBody {
+  access_token: string;
+  /** Only when the grant has `offline_access`, and not under `missing_refresh_token` chaos. */
+  refresh_token?: string;
+  expires_in: number;
+  scope: string;
+  token_type: 'Bearer';
+}
+
+/** Where a refresh token stands in its family. */
+export type RefreshTokenStatus = 'current' | 'previous' | 'retired' | 'revoked' | 'unknown';
+
+/** The simulator's clock: manual only, it never moves with real time. */
+export interface SimClock {
+  now(): number;
+  /** Moves forward; `ms` must be finite and not negative. */
+  advance(ms: number): void;
+  /** Jumps anywhere, backwards included. */
+  set(epochMs: number): void;
+}
+
+/** The RSA key pair the simulated install-key CDN serves. */
+export interface InstallKeys {
+  kid: string;
+  privateKeyPem: string;
+  publicKeyPem: string;
+}
+
+/** A running simulator. */
+export interface Simulator {
+  /** Mount it anywhere: every URL it builds uses `req.baseUrl`. */
+  app: Express;
+  clock: SimClock;
+  stats(): SimStats;
+  resetStats(): void;
+  /** Merges into the current settings; throws `RangeError` on invalid values. */
+  setChaos(partial: Partial<ChaosSettings>): void;
+  chaos(): ChaosSettings;
+  /** Forced outcomes for the next refresh_token grants, consumed in order (deterministic tests). */
+  scriptOutcomes(outcomes: ScriptedOutcome[]): void;
+  /** A consent without the browser: creates a new token family for the account and returns the token response body. */
+  consent(accountId: string, scope?: string): TokenResponseBody;
+  /** The family state of a refresh token (for tests). */
+  refreshTokenStatus(refreshToken: string): RefreshTokenStatus;
+  /** Generated on first use: a 2048-bit key pair costs tens of milliseconds. */
+  readonly installKeys: InstallKeys;
+  /** Destroys held (hanging) sockets and cancels delayed answers, so test runners exit cleanly. */
+  close(): void;
+}

@@ -1,0 +1,54 @@
+// A Logger that keeps every entry, so tests can count events and prove no secret was logged.
+
+import type { Logger } from '../../lib/logger';
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  obj: Record<string, unknown>;
+  msg?: string;
+}
+
+export interface CaptureLogger extends Logger {
+  entries: LogEntry[];
+  /** Entries whose `event` field is `event`. */
+  events(event: string): LogEntry[];
+  /** Resolves at the first entry (past or future) with this event. */
+  waitForEvent(event: string): Promise<LogEntry>;
+  /** Everything logged, as one string, for secret scans. */
+  text(): string;
+}
+
+export function captureLogger(): CaptureLogger {
+  const entries: LogEntry[] = [];
+  const waiters: Array<{ event: string; resolve: (entry: LogEntry) => void }> = [];
+  const log =
+    (level: LogEntry['level']) =>
+    (obj: Record<string, unknown>, msg?: string): void => {
+      const entry = { level, obj, msg };
+      entries.push(entry);
+      for (const waiter of [...waiters]) {
+        if (obj.event === waiter.event) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(entry);
+        }
+      }
+    };
+  return {
+    entries,
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    events: (event) => entries.filter((e) => e.obj.event === event),
+    waitForEvent: (event) => {
+      const found = entries.find((e) => e.obj.event === event);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.push({ event, resolve }));
+    },
+    text: () => entries.map((e) => `${e.msg ?? ''} ${JSON.stringify(e.obj, replaceErrors)}`).join('\n'),
+  };
+}
+
+function replaceErrors(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+}

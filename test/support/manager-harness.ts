@@ -1,0 +1,106 @@
+// A token manager wired to a running simulator, in the embedded (memory) or the Redis
+// configuration, with a capturing logger and a fetch probe; and the no-leak check.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { MemoryTokenStore, createTokenManager } from '../../lib';
+import type { TokenManager, TokenManagerOptions, UserRef } from '../../lib';
+import { DEFAULT_SITES } from '../../sim';
+import { type CaptureLogger, captureLogger } from './capture-logger';
+import { type FetchProbe, type SimServer, fetchProbe, startSim } from './sim-server';
+
+export type Configuration = 'memory' | 'redis';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SITE = { cloudId: DEFAULT_SITES[0].id, url: DEFAULT_SITES[0].url };
+export const HOUR = 3_600_000;
+
+export interface Harness {
+  server: SimServer;
+  probe: FetchProbe;
+  logger: CaptureLogger;
+  manager: TokenManager;
+  user: UserRef;
+  keyPrefix: string;
+  encryptionKey: string;
+  redis?: Redis;
+  /** Another manager on the same store (and, with Redis, the same lock and notices). */
+  sibling(overrides?: Partial<TokenManagerOptions>): TokenManager;
+  /** A new consent in the simulator, saved for `user`; returns the tokens. */
+  consent(user?: UserRef): Promise<{ access_token: string; refresh_token?: string }>;
+  expire(): void;
+  close(): Promise<void>;
+}
+
+export async function createHarness(
+  configuration: Configuration,
+  overrides: Partial<TokenManagerOptions> = {},
+): Promise<Harness> {
+  const server = await startSim();
+  const probe = fetchProbe();
+  const logger = captureLogger();
+  const keyPrefix = `jtr-test:${randomUUID()}:`;
+  const encryptionKey = randomBytes(32).toString('base64');
+  const redis = configuration === 'redis' ? new Redis(REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined;
+  // Memory: siblings share the store but not the lock, like processes whose lock lapsed.
+  const memoryStore = configuration === 'memory' ? new MemoryTokenStore() : undefined;
+  const managers: TokenManager[] = [];
+  const make = (extra: Partial<TokenManagerOptions> = {}): TokenManager => {
+    const manager = createTokenManager({
+      clientId: 'sim-client-id',
+      clientSecret: 'sim-client-secret',
+      tokenUrl: server.tokenUrl,
+      apiBaseUrl: server.baseUrl,
+      fetch: probe.fetch,
+      now: () => server.sim.clock.now(),
+      logger,
+      redis,
+      store: memoryStore,
+      keyPrefix,
+      encryptionKey,
+      recoveryIntervalMs: 0,
+      noticeTimeoutMs: 200,
+      ...overrides,
+      ...extra,
+    });
+    managers.push(manager);
+    return manager;
+  };
+  const manager = make();
+  const user = { clientKey: `tenant-${randomUUID()}`, accountId: 'sim-user-1' };
+  const harness: Harness = {
+    server,
+    probe,
+    logger,
+    manager,
+    user,
+    keyPrefix,
+    encryptionKey,
+    redis,
+    sibling: (extra) => make(extra),
+    consent: async (who = user) => {
+      const tokens = server.sim.consent(who.accountId);
+      probe.secrets.add(tokens.access_token);
+      if (tokens.refresh_token) probe.secrets.add(tokens.refresh_token);
+      await manager.save(who, tokens, SITE);
+      return tokens;
+    },
+    expire: () => server.sim.clock.advance(HOUR + 1),
+    close: async () => {
+      await Promise.all(managers.map((m) => m.close()));
+      if (redis) {
+        const keys = await redis.keys(`${keyPrefix}*`);
+        if (keys.length) await redis.del(...keys);
+        await redis.quit();
+      }
+      await server.close();
+    },
+  };
+  return harness;
+}
+
+/** Every secret the manager received that appears in its logs (must be empty). */
+export function leakedSecrets(logger: CaptureLogger, secrets: Iterable<string>): string[] {
+  const text = logger.text();
+  return [...secrets].filter((secret) => text.includes(secret)).map((s) => `${s.slice(0, 4)}…`);
+}
