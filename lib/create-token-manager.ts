@@ -32,6 +32,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const logger = o.logger;
   const wantsRedis = o.redis !== undefined;
   const shared = wantsRedis || (o.store !== undefined && !(o.store instanceof MemoryTokenStore));
+  if (shared && !wantsRedis && !o.lock) {
+    throw new TypeError(
+      'lock: a shared store needs a distributed lock (pass redis, or a RedlockRefreshLock)',
+    );
+  }
   if (shared && o.lock && !o.lock.distributed) {
     throw new TypeError(
       'lock: a shared store needs a distributed lock (pass redis, or a RedlockRefreshLock)',
@@ -42,12 +47,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     throw new TypeError('store: a distributed lock needs a shared store (pass redis, or a RedisTokenStore)');
   }
   const cipher = makeCipher(o.encryptionKey, shared);
-  if (!wantsRedis && o.store === undefined && process.env.NODE_ENV === 'production') {
-    logger.warn(
-      { event: 'in_process_store' },
-      'Jira tokens are kept in process memory: they are lost on restart and unsafe with more than one process; set redis',
-    );
-  }
 
   // Nothing may throw below this line: it opens connections.
   const owned: Array<() => Promise<unknown>> = [];

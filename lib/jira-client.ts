@@ -47,27 +47,36 @@ export function createJiraContext(
 }
 
 /**
- * Builds the gateway URL. Only a path is accepted, never a URL, so the bearer token cannot be
- * sent anywhere but the configured gateway.
+ * Builds the gateway URL. Only a path is accepted, never a URL, and the result must stay under
+ * `{apiBaseUrl}/ex/jira/{cloudId}/` once parsed (dot segments, encoded or not, resolved), so the
+ * bearer token cannot be sent anywhere but this user's site on the configured gateway.
  */
 export function jiraUrl(apiBaseUrl: string, cloudId: string | undefined, path: string): string {
-  if (!cloudId)
+  if (!cloudId) {
     throw new TypeError(
       'req.jira.fetch: no Jira site is stored for this user (save() was called without a site)',
     );
-  if (
-    typeof path !== 'string' ||
-    !path.startsWith('/') ||
-    path.startsWith('//') ||
-    /[\r\n]/.test(path) ||
-    path.includes('..') ||
-    /%2e/i.test(path)
-  ) {
+  }
+  const base = new URL(apiBaseUrl);
+  const root = `${base.pathname.replace(/\/+$/, '')}/ex/jira/${encodeURIComponent(cloudId)}/`;
+  const valid =
+    typeof path === 'string' &&
+    path.startsWith('/') &&
+    !path.startsWith('//') &&
+    !/[\r\n\\]/.test(path) &&
+    !hasDotSegment(path);
+  const url = valid ? new URL(`${base.origin}${root.slice(0, -1)}${path}`) : undefined;
+  if (!url || url.origin !== base.origin || !url.pathname.startsWith(root)) {
     throw new TypeError(
       'req.jira.fetch(path): path must be an absolute path on the Jira site, such as /rest/api/3/myself',
     );
   }
-  return `${apiBaseUrl.replace(/\/+$/, '')}/ex/jira/${encodeURIComponent(cloudId)}${path}`;
+  return url.toString();
+}
+/** A `.` or `..` segment in the path part, plain or percent-encoded (URL parsing resolves both). */
+function hasDotSegment(path: string): boolean {
+  const pathname = path.split(/[?#]/, 1)[0];
+  return pathname.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment));
 }
 
 function withBearer(init: RequestInit, accessToken: string): RequestInit {

@@ -92,7 +92,7 @@ export class MemoryTokenStore implements TokenStore {
     const logger = options.logger ?? silentLogger;
     if (process.env.NODE_ENV === 'production') {
       logger.warn(
-        { store: 'MemoryTokenStore' },
+        { event: 'in_process_store', store: 'MemoryTokenStore' },
         'MemoryTokenStore keeps Jira tokens in this process only: with more than one app process, set REDIS_URL ' +
           'to use RedisTokenStore, or token rotations will fork and users will have to reconnect Jira',
       );

@@ -78,12 +78,16 @@ export class RecordAccess {
   }
 }
 
-/** Any failure of a custom store becomes a StoreUnavailableError; typed errors pass through. */
+/**
+ * Any store failure becomes a StoreUnavailableError (a 503), typed errors pass through. A
+ * TypeError is wrapped too: the manager checked its arguments already, so it is the store's own
+ * failure (a fetch-based store's "fetch failed", a bug), and the cause is kept for the logs.
+ */
 async function guard<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (error instanceof JiraTokenError || error instanceof TypeError) throw error;
+    if (error instanceof JiraTokenError) throw error;
     throw new StoreUnavailableError('The token store failed', 5, error);
   }
 }

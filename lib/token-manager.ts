@@ -374,8 +374,9 @@ export class DefaultTokenManager implements TokenManager {
 }
 
 function assertSite(site: JiraSite): void {
-  if (!site || typeof site.cloudId !== 'string' || site.cloudId === '' || site.cloudId.length > 128) {
-    throw new TypeError('site.cloudId must be a non-empty string');
+  // cloudIds are UUIDs; anything else (a dot segment, a slash) could steer req.jira.fetch elsewhere.
+  if (!site || typeof site.cloudId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(site.cloudId)) {
+    throw new TypeError('site.cloudId must be a cloudId (letters, digits and dashes)');
   }
   let url: URL;
   try {

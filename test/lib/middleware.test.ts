@@ -445,7 +445,7 @@ describe('jiraUrl', () => {
 
   it('keeps single dots in a path', () => {
     expect(jiraUrl(API, 'cloud-1', '/rest/api/3/search/jql?jql=text~"v1.2"')).toBe(
-      `${API}/ex/jira/cloud-1/rest/api/3/search/jql?jql=text~"v1.2"`,
+      `${API}/ex/jira/cloud-1/rest/api/3/search/jql?jql=text~%22v1.2%22`,
     );
   });
 

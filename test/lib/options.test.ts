@@ -194,8 +194,15 @@ describe('createTokenManager options', () => {
       await expectOptionError({ ...required, redis }, 'redis');
     });
 
-    it('a shared store with the default lock needs an encryptionKey', async () => {
-      await expectOptionError({ ...required, store: fakeSharedStore() }, 'encryptionKey');
+    it('a shared store with a distributed lock needs an encryptionKey', async () => {
+      await expectOptionError(
+        { ...required, store: fakeSharedStore(), lock: fakeDistributedLock() },
+        'encryptionKey',
+      );
+    });
+
+    it('a shared store without a lock or redis is refused (the default lock is in-process)', async () => {
+      await expectOptionError({ ...required, store: fakeSharedStore(), encryptionKey: KEY }, 'lock');
     });
 
     it('a shared store with an in-process lock is refused', async () => {
@@ -282,9 +289,10 @@ describe('createTokenManager options', () => {
       process.env.NODE_ENV = 'production';
       const logger = recordingLogger();
       await createTokenManager({ ...required, logger }).close();
+      expect(logger.warn).toHaveBeenCalledTimes(1);
       expect(logger.warn).toHaveBeenCalledWith(
-        { event: 'in_process_store' },
-        expect.stringContaining('set redis'),
+        expect.objectContaining({ event: 'in_process_store' }),
+        expect.stringContaining('set REDIS_URL'),
       );
     });
 

@@ -360,7 +360,7 @@ describe('MemoryTokenStore', () => {
 
     expect(logger.warn).toHaveBeenCalledTimes(1);
     expect(logger.warn).toHaveBeenCalledWith(
-      { store: 'MemoryTokenStore' },
+      { event: 'in_process_store', store: 'MemoryTokenStore' },
       expect.stringContaining('keeps Jira tokens in this process only'),
     );
   });
