@@ -4,23 +4,24 @@
 import type { AccessToken } from './types';
 import { isFresh } from './record-assessment';
 
-interface Entry extends AccessToken {
+/** A cached token with its issue time, which the expiry margin and refresh-ahead window need. */
+export interface CachedToken extends AccessToken {
   lastRotatedAt: number;
 }
 
 export class AccessTokenCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, CachedToken>();
   /** Loads in flight per user, and how many notices arrived since they started. */
   private readonly loads = new Map<string, { refs: number; epoch: number }>();
 
   constructor(private readonly expiryMarginMs: number) {}
 
   /** A fresh cached token that is not `rejected`, or undefined. */
-  get(id: string, now: number, rejected?: string): AccessToken | undefined {
+  get(id: string, now: number, rejected?: string): Readonly<CachedToken> | undefined {
     const entry = this.entries.get(id);
     if (!entry || entry.accessToken === rejected || !isFresh(entry, now, this.expiryMarginMs))
       return undefined;
-    return { accessToken: entry.accessToken, expiresAt: entry.expiresAt, cloudId: entry.cloudId };
+    return entry;
   }
 
   /** Marks the start of a load; returns the epoch to pass to {@link set}. Pair with {@link endLoad}. */
@@ -40,7 +41,7 @@ export class AccessTokenCache {
   }
 
   /** Caches a token read at `epoch`, unless a notice arrived since. */
-  set(id: string, epoch: number, token: AccessToken & { lastRotatedAt: number }): void {
+  set(id: string, epoch: number, token: CachedToken): void {
     const load = this.loads.get(id);
     if (load && load.epoch !== epoch) return;
     this.entries.set(id, { ...token });

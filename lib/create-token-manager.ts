@@ -101,6 +101,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       requestTimeoutMs: o.requestTimeoutMs,
       tokenRequestAttempts: o.tokenRequestAttempts,
       recoveryIntervalMs: o.recoveryIntervalMs,
+      refreshAheadMs: o.refreshAheadMs,
       waitTimeoutMs: o.waitTimeoutMs,
       noticeTimeoutMs: o.noticeTimeoutMs,
       apiBaseUrl: o.apiBaseUrl,

@@ -34,6 +34,12 @@ export interface TokenManagerOptions {
   encryptionKey?: string | string[];
   /** Refresh this long before the access token expires. Default 60 000; capped at a fifth of the token's lifetime. */
   expiryMarginMs?: number;
+  /**
+   * A request that finds the access token valid but this close to expiry gets it at once and
+   * starts one background rotation, so active users never wait for one. Default 300 000
+   * (5 minutes); capped at a fifth of the token's lifetime; 0 disables it.
+   */
+  refreshAheadMs?: number;
   /** Timeout of one token endpoint request. Default 10 000. */
   requestTimeoutMs?: number;
   /** Attempts per rotation for failures that leave the chain in doubt, within the lease. Default 2. */
@@ -68,6 +74,7 @@ export const DEFAULTS = Object.freeze({
   tokenRequestEncoding: 'json' as TokenRequestEncoding,
   apiBaseUrl: 'https://api.atlassian.com',
   expiryMarginMs: 60_000,
+  refreshAheadMs: 300_000,
   requestTimeoutMs: 10_000,
   tokenRequestAttempts: 2,
   leaseMs: 25_000,
@@ -114,6 +121,7 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
   }
   for (const name of [
     'expiryMarginMs',
+    'refreshAheadMs',
     'requestTimeoutMs',
     'leaseMs',
     'lockTtlMs',

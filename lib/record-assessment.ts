@@ -4,8 +4,11 @@
 import type { TokenRecord, TokenSecrets } from './types';
 
 export type Assessment =
-  /** The access token is usable; `recover` asks for a background recovery of an in-doubt chain. */
-  | { action: 'use'; recover: boolean }
+  /**
+   * The access token is usable. `recover` asks for a background recovery of an in-doubt chain;
+   * `refreshAhead` for a background rotation because the token is inside the refresh-ahead window.
+   */
+  | { action: 'use'; recover: boolean; refreshAhead: boolean }
   /** Active, but the access token is expired, about to, or was rejected by Jira. */
   | { action: 'refresh' }
   /** The chain is in doubt (or its holder died) and the access token cannot be used. */
@@ -23,6 +26,8 @@ export interface AssessmentInput {
   rejected?: string;
   now: number;
   expiryMarginMs: number;
+  /** The refresh-ahead window; 0 or absent disables it. */
+  refreshAheadMs?: number;
 }
 
 /**
@@ -36,6 +41,19 @@ export function effectiveMargin(
   return Math.min(marginMs, Math.max(0, (record.expiresAt - record.lastRotatedAt) / 5));
 }
 
+/**
+ * Whether a still-fresh token is inside the refresh-ahead window: at most `refreshAheadMs` before
+ * expiry, and never more than a fifth of its lifetime (invariant 10), so a short-lived token does
+ * not rotate on every request.
+ */
+export function inRefreshAheadWindow(
+  record: Pick<TokenRecord, 'expiresAt' | 'lastRotatedAt'>,
+  now: number,
+  refreshAheadMs: number,
+): boolean {
+  return refreshAheadMs > 0 && record.expiresAt - effectiveMargin(record, refreshAheadMs) <= now;
+}
+
 /** Whether an access token expiring at `expiresAt` is still fresh at `now`. */
 export function isFresh(
   record: Pick<TokenRecord, 'expiresAt' | 'lastRotatedAt'>,
@@ -45,24 +63,25 @@ export function isFresh(
   return record.expiresAt - effectiveMargin(record, marginMs) > now;
 }
 
-export function assessRecord({
-  record,
-  secrets,
-  rejected,
-  now,
-  expiryMarginMs,
-}: AssessmentInput): Assessment {
+export function assessRecord(input: AssessmentInput): Assessment {
+  const { record, secrets, rejected, now, expiryMarginMs, refreshAheadMs = 0 } = input;
   if (record.state === 'reauthorization_required' || !secrets) return { action: 'reauthorize' };
   const usable = secrets.accessToken !== rejected && isFresh(record, now, expiryMarginMs);
   switch (record.state) {
     case 'active':
-      return usable ? { action: 'use', recover: false } : { action: 'refresh' };
+      if (!usable) return { action: 'refresh' };
+      return {
+        action: 'use',
+        recover: false,
+        refreshAhead: inRefreshAheadWindow(record, now, refreshAheadMs),
+      };
     case 'rotating': {
+      // A live lease means someone is rotating already: nothing to start in the background.
       const leaseAlive = record.lease !== undefined && record.lease.until > now;
-      if (usable) return { action: 'use', recover: !leaseAlive };
+      if (usable) return { action: 'use', recover: !leaseAlive, refreshAhead: false };
       return leaseAlive ? { action: 'wait' } : { action: 'recover' };
     }
     case 'in_doubt':
-      return usable ? { action: 'use', recover: true } : { action: 'recover' };
+      return usable ? { action: 'use', recover: true, refreshAhead: false } : { action: 'recover' };
   }
 }

@@ -11,7 +11,7 @@ import {
 import { fingerprint } from './fingerprint';
 import type { Logger } from './logger';
 import type { OAuthClient, RefreshOutcome } from './oauth-client';
-import { assessRecord } from './record-assessment';
+import { type Assessment, assessRecord } from './record-assessment';
 import { type RecordAccess, tokenOf } from './record-access';
 import type { NoticeKind, RefreshLock } from './refresh-lock';
 import type { TokenStats } from './token-stats';
@@ -25,6 +25,7 @@ export interface RotatorSettings {
   requestTimeoutMs: number;
   tokenRequestAttempts: number;
   recoveryIntervalMs: number;
+  refreshAheadMs: number;
 }
 
 export interface RotatorDeps {
@@ -39,20 +40,42 @@ export interface RotatorDeps {
   origin: string;
 }
 
+/** Work a request leaves to run in the background, through the same locked protocol. */
+export type BackgroundWork = 'recover' | 'refresh_ahead';
+
 /** What the lock holder achieved. */
 export type RotationResult =
-  /** A usable token; `recover` asks for a background recovery (the chain is still in doubt). */
-  | { kind: 'token'; token: AccessToken & { lastRotatedAt: number }; recover: boolean }
+  /**
+   * A usable token; whether this call rotated to get it; and what, if anything, should still run
+   * in the background.
+   */
+  | {
+      kind: 'token';
+      token: AccessToken & { lastRotatedAt: number };
+      rotated: boolean;
+      background?: BackgroundWork;
+    }
   /** Someone else's lease is alive or won the CAS: wait for its notice and re-read. */
   | { kind: 'wait' }
-  /** Recovery only: there was nothing to recover. */
+  /** Background work only: there was nothing (left) to do. */
   | { kind: 'idle' };
 
 export interface RotationIntent {
   /** An access token Jira answered 401 to: rotate only while the record still holds it. */
   rejected?: string;
-  /** Only recover an in-doubt chain; never rotate a healthy one (the sweeper). */
-  recoveryOnly?: boolean;
+  /**
+   * Background work: `recover` only recovers an in-doubt chain and never rotates a healthy one
+   * (the sweeper); `refresh_ahead` rotates a token inside the refresh-ahead window, or nothing if
+   * another process did already.
+   */
+  background?: BackgroundWork;
+}
+
+/** The background work an assessment calls for, if any. */
+export function backgroundOf(assessment: Assessment): BackgroundWork | undefined {
+  if (assessment.action !== 'use') return undefined;
+  if (assessment.recover) return 'recover';
+  return assessment.refreshAhead ? 'refresh_ahead' : undefined;
 }
 
 type InDoubt = NonNullable<TokenRecord['inDoubt']>;
@@ -63,9 +86,10 @@ export class Rotator {
   /** Runs while holding the user's lock. The double-checked read happens here. */
   async runUnderLock(user: UserRef, intent: RotationIntent, signal: AbortSignal): Promise<RotationResult> {
     const { records, now, settings } = this.deps;
+    const { background } = intent;
     const read = await records.read(user);
     if (!read) {
-      if (intent.recoveryOnly) return { kind: 'idle' };
+      if (background) return { kind: 'idle' };
       throw new NotConnectedError();
     }
     const { record, secrets } = read;
@@ -75,21 +99,31 @@ export class Rotator {
       rejected: intent.rejected,
       now: now(),
       expiryMarginMs: settings.expiryMarginMs,
+      refreshAheadMs: settings.refreshAheadMs,
     });
     switch (assessment.action) {
       case 'reauthorize':
-        if (intent.recoveryOnly) return { kind: 'idle' };
+        if (background) return { kind: 'idle' };
         throw new ReauthorizationRequiredError();
       case 'wait':
         // Our lock lapsed or theirs did: the fenced lease, not the lock, decides who may call.
         logLeaseHeldElsewhere(this.deps.logger, user);
         return { kind: 'wait' };
-      case 'use':
-        if (intent.recoveryOnly && assessment.recover) break;
-        if (intent.recoveryOnly) return { kind: 'idle' };
-        return { kind: 'token', token: tokenOf(record, secrets!.accessToken), recover: assessment.recover };
+      case 'use': {
+        const wanted = backgroundOf(assessment);
+        if (background && wanted === background) break;
+        // Nothing (left) to do, e.g. another process rotated ahead already: hand back the token
+        // so the caller's cache learns of it.
+        return {
+          kind: 'token',
+          token: tokenOf(record, secrets!.accessToken),
+          rotated: false,
+          background: background ? undefined : wanted,
+        };
+      }
       case 'refresh':
-        if (intent.recoveryOnly) return { kind: 'idle' };
+        // The sweeper never rotates a healthy chain; a refresh-ahead that came late still may.
+        if (background === 'recover') return { kind: 'idle' };
         break;
       case 'recover':
         break;
@@ -193,7 +227,12 @@ export class Rotator {
         }
         logger.debug({ event: 'rotated', ...who(user), accessToken: fingerprint(accessToken) }, 'Rotated');
         await this.publish(user, 'rotated');
-        return { kind: 'token', token: tokenOf(updated, accessToken), recover: !rotated };
+        return {
+          kind: 'token',
+          token: tokenOf(updated, accessToken),
+          rotated: true,
+          background: rotated ? undefined : 'recover',
+        };
       }
 
       case 'invalid_grant': {

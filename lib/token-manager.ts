@@ -14,11 +14,13 @@ import {
 import type { Logger } from './logger';
 import type { OAuthClient } from './oauth-client';
 import { validateTokenResponse } from './oauth-client';
-import { assessRecord } from './record-assessment';
+import { assessRecord, inRefreshAheadWindow } from './record-assessment';
 import { type RecordAccess, tokenOf } from './record-access';
 import type { RefreshLock } from './refresh-lock';
 import {
+  type BackgroundWork,
   type RotationResult,
+  backgroundOf,
   Rotator,
   type RotatorSettings,
   errorName,
@@ -62,6 +64,8 @@ export interface TokenManager {
   recoverInDoubt(): Promise<number>;
   /** Counters of this process. */
   stats(): TokenStatsSnapshot;
+  /** Resolves once this process's background rotations (refresh-ahead, recovery) have finished. */
+  whenIdle(): Promise<void>;
   /** Closes every connection and timer it opened. */
   close(): Promise<void>;
 }
@@ -97,7 +101,7 @@ const SWEEP_BATCH = 100;
 export class DefaultTokenManager implements TokenManager {
   private readonly cache: AccessTokenCache;
   private readonly inflight = new Map<string, Promise<AccessToken>>();
-  private readonly recovering = new Map<string, Promise<boolean>>();
+  private readonly background = new Map<string, Promise<boolean>>();
   private readonly rotator: Rotator;
   private readonly sweepTimer?: NodeJS.Timeout;
   private readonly stopListening: () => void;
@@ -127,10 +131,13 @@ export class DefaultTokenManager implements TokenManager {
     const { rejected } = options;
     const id = userId(user);
     // 1. The hot path: no I/O at all.
-    const cached = this.cache.get(id, this.deps.now(), rejected);
+    const now = this.deps.now();
+    const cached = this.cache.get(id, now, rejected);
     if (cached) {
       this.deps.stats.cacheHits += 1;
-      return cached;
+      if (inRefreshAheadWindow(cached, now, this.deps.settings.refreshAheadMs))
+        this.inBackground(user, 'refresh_ahead');
+      return { accessToken: cached.accessToken, expiresAt: cached.expiresAt, cloudId: cached.cloudId };
     }
     if (rejected !== undefined) this.cache.invalidate(id);
     // 2. Join the load or refresh already running in this process.
@@ -234,12 +241,18 @@ export class DefaultTokenManager implements TokenManager {
     return this.deps.stats.snapshot();
   }
 
+  async whenIdle(): Promise<void> {
+    while (this.background.size > 0 || this.sweeping) {
+      await Promise.allSettled([...this.background.values(), this.sweeping]);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.stopListening();
-    await Promise.allSettled([...this.inflight.values(), ...this.recovering.values(), this.sweeping]);
+    await Promise.allSettled([...this.inflight.values(), ...this.background.values(), this.sweeping]);
     this.cache.clear();
     await this.deps.closeResources();
   }
@@ -262,10 +275,11 @@ export class DefaultTokenManager implements TokenManager {
             rejected,
             now: now(),
             expiryMarginMs: settings.expiryMarginMs,
+            refreshAheadMs: settings.refreshAheadMs,
           });
           if (assessment.action === 'reauthorize') throw new ReauthorizationRequiredError();
           if (assessment.action === 'use') {
-            if (assessment.recover) this.recoverInBackground(user);
+            this.inBackground(user, backgroundOf(assessment));
             return this.remember(id, epoch, tokenOf(read.record, read.secrets!.accessToken));
           }
           if (assessment.action === 'wait' && !waitLogged) {
@@ -301,7 +315,7 @@ export class DefaultTokenManager implements TokenManager {
     epoch: number,
     result: Extract<RotationResult, { kind: 'token' }>,
   ): AccessToken {
-    if (result.recover) this.recoverInBackground(user);
+    this.inBackground(user, result.background);
     return this.remember(id, epoch, result.token);
   }
 
@@ -310,28 +324,43 @@ export class DefaultTokenManager implements TokenManager {
     return { accessToken: token.accessToken, expiresAt: token.expiresAt, cloudId: token.cloudId };
   }
 
-  private recoverInBackground(user: UserRef): void {
-    if (this.closed) return;
-    void this.recover(user);
+  private inBackground(user: UserRef, work: BackgroundWork | undefined): void {
+    if (work && !this.closed) void this.runInBackground(user, work);
   }
 
-  /** Recovers one in-doubt chain under its lock; never throws (failures are logged and counted). */
-  private recover(user: UserRef): Promise<boolean> {
+  /**
+   * Recovers an in-doubt chain, or rotates ahead of expiry, under the user's lock; one such job
+   * per user at a time in this process. Never throws: a request must not fail for work it did
+   * not wait for. Failures are counted and logged (the rotator logs state changes once).
+   */
+  private runInBackground(user: UserRef, work: BackgroundWork): Promise<boolean> {
     const id = userId(user);
-    let running = this.recovering.get(id);
+    let running = this.background.get(id);
     if (!running) {
+      const { stats, logger } = this.deps;
+      if (work === 'refresh_ahead') stats.refreshAheadStarted += 1;
+      const epoch = this.cache.beginLoad(id);
       running = this.deps.lock
-        .tryWithLock(user, (signal) => this.rotator.runUnderLock(user, { recoveryOnly: true }, signal))
-        .then((attempt) => attempt.acquired && attempt.value.kind === 'token')
+        .tryWithLock(user, (signal) => this.rotator.runUnderLock(user, { background: work }, signal))
+        .then((attempt) => {
+          if (!attempt.acquired || attempt.value.kind !== 'token') return false;
+          // The cache learns the new token, so later hits stop asking for refresh-ahead.
+          this.cache.set(id, epoch, attempt.value.token);
+          return attempt.value.rotated;
+        })
         .catch((error: unknown) => {
-          this.deps.logger.debug(
-            { event: 'recovery_attempt_failed', ...who(user), err: errorName(error) },
-            'In-doubt recovery attempt failed',
+          stats.backgroundFailures += 1;
+          logger.debug(
+            { event: 'background_rotation_failed', work, ...who(user), err: errorName(error) },
+            'A background rotation failed',
           );
           return false;
         })
-        .finally(() => this.recovering.delete(id));
-      this.recovering.set(id, running);
+        .finally(() => {
+          this.cache.endLoad(id);
+          this.background.delete(id);
+        });
+      this.background.set(id, running);
     }
     return running;
   }
@@ -346,7 +375,7 @@ export class DefaultTokenManager implements TokenManager {
       const stale = rotating.filter(({ record }) => !record.lease || record.lease.until <= now());
       for (const { user } of [...inDoubt, ...stale]) {
         if (this.closed) break;
-        if (await this.recover(user)) recovered += 1;
+        if (await this.runInBackground(user, 'recover')) recovered += 1;
       }
     } catch (error) {
       logger.warn(

@@ -14,6 +14,8 @@ export interface TokenStatsSnapshot {
   siblingAdopted: number;
   lostCas: number;
   upstreamNotRotated: number;
+  refreshAheadStarted: number;
+  backgroundFailures: number;
 }
 
 export class TokenStats {
@@ -34,6 +36,8 @@ export class TokenStats {
   siblingAdopted = 0;
   lostCas = 0;
   upstreamNotRotated = 0;
+  refreshAheadStarted = 0;
+  backgroundFailures = 0;
 
   snapshot(): TokenStatsSnapshot {
     return {
@@ -47,6 +51,8 @@ export class TokenStats {
       siblingAdopted: this.siblingAdopted,
       lostCas: this.lostCas,
       upstreamNotRotated: this.upstreamNotRotated,
+      refreshAheadStarted: this.refreshAheadStarted,
+      backgroundFailures: this.backgroundFailures,
     };
   }
 }

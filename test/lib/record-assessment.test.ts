@@ -53,7 +53,7 @@ describe('assessRecord', () => {
       'active',
       (age) => record('active', age),
       {
-        fresh: { action: 'use', recover: false },
+        fresh: { action: 'use', recover: false, refreshAhead: false },
         expired: { action: 'refresh' },
         rejected: { action: 'refresh' },
       },
@@ -61,13 +61,17 @@ describe('assessRecord', () => {
     [
       'rotating with a live lease',
       (age) => record('rotating', age, { lease: liveLease }),
-      { fresh: { action: 'use', recover: false }, expired: { action: 'wait' }, rejected: { action: 'wait' } },
+      {
+        fresh: { action: 'use', recover: false, refreshAhead: false },
+        expired: { action: 'wait' },
+        rejected: { action: 'wait' },
+      },
     ],
     [
       'rotating with an expired lease (holder died)',
       (age) => record('rotating', age, { lease: expiredLease }),
       {
-        fresh: { action: 'use', recover: true },
+        fresh: { action: 'use', recover: true, refreshAhead: false },
         expired: { action: 'recover' },
         rejected: { action: 'recover' },
       },
@@ -76,7 +80,7 @@ describe('assessRecord', () => {
       'rotating without a lease',
       (age) => record('rotating', age),
       {
-        fresh: { action: 'use', recover: true },
+        fresh: { action: 'use', recover: true, refreshAhead: false },
         expired: { action: 'recover' },
         rejected: { action: 'recover' },
       },
@@ -85,7 +89,7 @@ describe('assessRecord', () => {
       'in_doubt',
       (age) => record('in_doubt', age, { inDoubt }),
       {
-        fresh: { action: 'use', recover: true },
+        fresh: { action: 'use', recover: true, refreshAhead: false },
         expired: { action: 'recover' },
         rejected: { action: 'recover' },
       },
@@ -133,6 +137,7 @@ describe('assessRecord', () => {
     expect(assessRecord({ record: r, secrets, rejected: 'at-0', now: NOW, expiryMarginMs: MARGIN })).toEqual({
       action: 'use',
       recover: false,
+      refreshAhead: false,
     });
   });
 
@@ -149,7 +154,7 @@ describe('assessRecord', () => {
   it('refreshes within the margin, not only after expiry', () => {
     const at = (ageMs: number) =>
       assessRecord({ record: record('active', ageMs), secrets, now: NOW, expiryMarginMs: MARGIN });
-    expect(at(HOUR - MARGIN - 1)).toEqual({ action: 'use', recover: false });
+    expect(at(HOUR - MARGIN - 1)).toEqual({ action: 'use', recover: false, refreshAhead: false });
     expect(at(HOUR - MARGIN)).toEqual({ action: 'refresh' });
     expect(at(HOUR - 1)).toEqual({ action: 'refresh' });
   });
@@ -181,7 +186,7 @@ describe('effectiveMargin', () => {
   it('applies to assessRecord: a 100 s token is used at 79 s and refreshed at 80 s', () => {
     const r = record('active', 0, { lastRotatedAt: NOW, expiresAt: NOW + 100_000 });
     const at = (now: number) => assessRecord({ record: r, secrets, now, expiryMarginMs: 60_000 });
-    expect(at(NOW + 79_000)).toEqual({ action: 'use', recover: false });
+    expect(at(NOW + 79_000)).toEqual({ action: 'use', recover: false, refreshAhead: false });
     expect(at(NOW + 80_000)).toEqual({ action: 'refresh' });
   });
 });

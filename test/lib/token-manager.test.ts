@@ -151,6 +151,46 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     expect((await h.manager.status(h.user))?.state).toBe('active');
   });
 
+  test('inside the refresh-ahead window, 50 calls get the current token at once and one rotation runs behind them', async () => {
+    await open();
+    const consent = await h.consent();
+    h.server.sim.clock.advance(HOUR - 2 * 60_000); // 2 minutes left: fresh, but inside the 5-minute window
+    const results = await Promise.all(Array.from({ length: 50 }, () => h.manager.getAccessToken(h.user)));
+    expect(results.every((r) => r.accessToken === consent.access_token)).toBe(true);
+    await h.manager.whenIdle();
+    expect(h.server.sim.stats()).toMatchObject({ rotations: 1, revocations: 0 });
+    expect(h.manager.stats().refreshAheadStarted).toBe(1);
+    const next = await h.manager.getAccessToken(h.user);
+    expect(next.accessToken).not.toBe(consent.access_token);
+    expect(h.probe.secrets.has(next.accessToken)).toBe(true);
+    // The new token is outside the window: cache hits start nothing more.
+    await h.manager.whenIdle();
+    expect(h.manager.stats().refreshAheadStarted).toBe(1);
+    expect(h.server.sim.stats().rotations).toBe(1);
+  });
+
+  test('refresh-ahead is capped at a fifth of the lifetime, and 0 disables it', async () => {
+    await open({ refreshAheadMs: 0 });
+    await h.consent();
+    h.server.sim.clock.advance(HOUR - 2 * 60_000);
+    await h.manager.getAccessToken(h.user);
+    await h.manager.whenIdle();
+    expect(h.server.sim.stats().rotations).toBe(0);
+    const short = h.sibling({ refreshAheadMs: 300_000 });
+    const user = { clientKey: h.user.clientKey, accountId: 'sim-user-2' };
+    const tokens = h.server.sim.consent('sim-user-2');
+    for (const t of [tokens.access_token, tokens.refresh_token!]) h.probe.secrets.add(t);
+    await short.save(user, { ...tokens, expires_in: 100 });
+    h.server.sim.clock.advance(50_000); // 50 s left of 100: outside a window capped at 20 s
+    await short.getAccessToken(user);
+    await short.whenIdle();
+    expect(h.server.sim.stats().rotations).toBe(0);
+    h.server.sim.clock.advance(35_000); // 15 s left: inside the window, still fresh (margin 12 s)
+    await short.getAccessToken(user);
+    await short.whenIdle();
+    expect(h.server.sim.stats().rotations).toBe(1);
+  });
+
   test('a holder whose lock lapsed keeps its lease: no second token request, and its late write loses', async () => {
     await open();
     await h.consent();
