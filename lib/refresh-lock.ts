@@ -39,6 +39,8 @@ export interface RefreshLock {
    * first, then re-read the record, then await, so no notice published in between is missed.
    */
   waitForNotice(user: UserRef, ms: number): { promise: Promise<Notice | null>; cancel(): void };
+  /** Resolves once the lock can wake waiters (e.g. its notice subscription is confirmed). */
+  ready?(): Promise<void>;
   /** Tells every process (including this one) what happened to the user's record. */
   publish(notice: Notice): Promise<void>;
   /** Calls `listener` for every notice this process receives, e.g. to drop a cached token. */

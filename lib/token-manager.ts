@@ -64,6 +64,11 @@ export interface TokenManager {
   recoverInDoubt(): Promise<number>;
   /** Counters of this process. */
   stats(): TokenStatsSnapshot;
+  /**
+   * Resolves once the lock's notice subscription is up (Redis connected), so a burst that comes
+   * right after start-up is woken by notices rather than by the polling fallback. Optional.
+   */
+  ready(): Promise<void>;
   /** Resolves once this process's background rotations (refresh-ahead, recovery) have finished. */
   whenIdle(): Promise<void>;
   /** Closes every connection and timer it opened. */
@@ -239,6 +244,10 @@ export class DefaultTokenManager implements TokenManager {
 
   stats(): TokenStatsSnapshot {
     return this.deps.stats.snapshot();
+  }
+
+  async ready(): Promise<void> {
+    await this.deps.lock.ready?.();
   }
 
   async whenIdle(): Promise<void> {
