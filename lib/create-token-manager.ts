@@ -105,6 +105,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       waitTimeoutMs: o.waitTimeoutMs,
       noticeTimeoutMs: o.noticeTimeoutMs,
       apiBaseUrl: o.apiBaseUrl,
+      apiTimeoutMs: o.apiTimeoutMs,
     },
     closeResources: async () => {
       for (const close of owned) await close();

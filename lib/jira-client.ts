@@ -18,6 +18,8 @@ export interface JiraRequestContext {
 
 export interface JiraClientDeps {
   apiBaseUrl: string;
+  /** Timeout of each Jira call, milliseconds; combined with the caller's own `init.signal`. */
+  apiTimeoutMs: number;
   fetch: typeof fetch;
   getAccessToken(user: UserRef, options?: { rejected?: string }): Promise<AccessToken>;
 }
@@ -33,14 +35,14 @@ export function createJiraContext(
     cloudId: token.cloudId,
     async fetch(path, init = {}) {
       const url = jiraUrl(deps.apiBaseUrl, context.cloudId, path);
-      const first = await deps.fetch(url, withBearer(init, context.accessToken));
+      const first = await deps.fetch(url, withBearer(init, context.accessToken, deps.apiTimeoutMs));
       if (first.status !== 401) return first;
       await first.body?.cancel();
       // Jira refused this token: one rotation for however many requests saw the same 401.
       const fresh = await deps.getAccessToken(user, { rejected: context.accessToken });
       context.accessToken = fresh.accessToken;
       context.expiresAt = fresh.expiresAt;
-      return deps.fetch(url, withBearer(init, fresh.accessToken));
+      return deps.fetch(url, withBearer(init, fresh.accessToken, deps.apiTimeoutMs));
     },
   };
   return context;
@@ -79,9 +81,12 @@ function hasDotSegment(path: string): boolean {
   return pathname.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment));
 }
 
-function withBearer(init: RequestInit, accessToken: string): RequestInit {
+function withBearer(init: RequestInit, accessToken: string, timeoutMs: number): RequestInit {
   const headers = new Headers(init.headers);
   headers.set('authorization', `Bearer ${accessToken}`);
   if (!headers.has('accept')) headers.set('accept', 'application/json');
-  return { ...init, headers, redirect: 'manual' };
+  // Every network call has a timeout; a caller's own signal still applies.
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+  return { ...init, headers, signal, redirect: 'manual' };
 }

@@ -36,6 +36,7 @@ export interface MiddlewareOptions {
 
 export interface MiddlewareDeps {
   apiBaseUrl: string;
+  apiTimeoutMs: number;
   fetch: typeof fetch;
 }
 
@@ -55,6 +56,7 @@ export function createJiraMiddleware(
   const onUnavailable = options.onUnavailable ?? defaultUnavailable;
   const client = {
     apiBaseUrl: deps.apiBaseUrl,
+    apiTimeoutMs: deps.apiTimeoutMs,
     fetch: deps.fetch,
     getAccessToken: manager.getAccessToken.bind(manager),
   };

@@ -40,6 +40,8 @@ export interface TokenManagerOptions {
    * (5 minutes); capped at a fifth of the token's lifetime; 0 disables it.
    */
   refreshAheadMs?: number;
+  /** Timeout of each Jira call made through `req.jira.fetch`. Default 20 000. */
+  apiTimeoutMs?: number;
   /** Timeout of one token endpoint request. Default 10 000. */
   requestTimeoutMs?: number;
   /** Attempts per rotation for failures that leave the chain in doubt, within the lease. Default 2. */
@@ -76,6 +78,7 @@ export const DEFAULTS = Object.freeze({
   expiryMarginMs: 60_000,
   refreshAheadMs: 300_000,
   requestTimeoutMs: 10_000,
+  apiTimeoutMs: 20_000,
   tokenRequestAttempts: 2,
   leaseMs: 25_000,
   lockTtlMs: 40_000,
@@ -123,6 +126,7 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
     'expiryMarginMs',
     'refreshAheadMs',
     'requestTimeoutMs',
+    'apiTimeoutMs',
     'leaseMs',
     'lockTtlMs',
     'waitTimeoutMs',

@@ -95,7 +95,12 @@ export interface TokenManagerDeps {
   now: () => number;
   /** This manager's id on the notices it publishes. */
   origin: string;
-  settings: RotatorSettings & { waitTimeoutMs: number; noticeTimeoutMs: number; apiBaseUrl: string };
+  settings: RotatorSettings & {
+    waitTimeoutMs: number;
+    noticeTimeoutMs: number;
+    apiBaseUrl: string;
+    apiTimeoutMs: number;
+  };
   fetch: typeof fetch;
   /** Closes what the factory opened (Redis connections, store, lock). */
   closeResources: () => Promise<void>;
@@ -158,7 +163,11 @@ export class DefaultTokenManager implements TokenManager {
   middleware(options?: MiddlewareOptions): RequestHandler {
     return createJiraMiddleware(
       this,
-      { apiBaseUrl: this.deps.settings.apiBaseUrl, fetch: this.deps.fetch },
+      {
+        apiBaseUrl: this.deps.settings.apiBaseUrl,
+        apiTimeoutMs: this.deps.settings.apiTimeoutMs,
+        fetch: this.deps.fetch,
+      },
       options,
     );
   }

@@ -49,6 +49,15 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     expect(results[0].cloudId).toBe('a1b2c3d4-0001-4000-8000-000000000001');
   });
 
+  test('form-encoded token requests (RFC 6749) rotate the same way', async () => {
+    await open({ tokenRequestEncoding: 'form' });
+    await h.consent();
+    h.expire();
+    const results = await Promise.all(Array.from({ length: 20 }, () => h.manager.getAccessToken(h.user)));
+    expect(new Set(results.map((r) => r.accessToken)).size).toBe(1);
+    expect(h.server.sim.stats()).toMatchObject({ rotations: 1, revocations: 0, invalidClient: 0 });
+  });
+
   test('a fresh token comes from the process cache without touching the store', async () => {
     await open();
     const consent = await h.consent();
