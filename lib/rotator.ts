@@ -9,6 +9,7 @@ import {
   UpstreamUnavailableError,
 } from './errors';
 import { fingerprint } from './fingerprint';
+import { logLeaseHeldElsewhere, publishNotice, who } from './log-context';
 import type { Logger } from './logger';
 import type { OAuthClient, RefreshOutcome } from './oauth-client';
 import { type Assessment, assessRecord } from './record-assessment';
@@ -353,31 +354,7 @@ export class Rotator {
     return { kind: 'wait' };
   }
 
-  private async publish(user: UserRef, kind: NoticeKind): Promise<void> {
-    try {
-      await this.deps.lock.publish({ user, kind, origin: this.deps.origin });
-    } catch (error) {
-      // Waiters fall back to their bounded re-read; a lost notice costs latency, not correctness.
-      this.deps.logger.warn(
-        { event: 'notice_failed', ...who(user), err: errorName(error) },
-        'Could not publish a notice',
-      );
-    }
+  private publish(user: UserRef, kind: NoticeKind): Promise<void> {
+    return publishNotice(this.deps, user, kind);
   }
-}
-
-export function logLeaseHeldElsewhere(logger: Logger, user: UserRef): void {
-  logger.debug(
-    { event: 'lease_held_elsewhere', ...who(user) },
-    'Another holder owns the lease; waiting for it',
-  );
-}
-
-/** Who a log line is about. Account ids are identifiers, not secrets. */
-export function who(user: UserRef): { clientKey: string; accountId: string } {
-  return { clientKey: user.clientKey, accountId: user.accountId };
-}
-
-export function errorName(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

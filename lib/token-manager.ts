@@ -23,10 +23,8 @@ import {
   backgroundOf,
   Rotator,
   type RotatorSettings,
-  errorName,
-  logLeaseHeldElsewhere,
-  who,
 } from './rotator';
+import { errorName, logLeaseHeldElsewhere, publishNotice, who } from './log-context';
 import type { TokenStats, TokenStatsSnapshot } from './token-stats';
 import type { TokenStore } from './token-store';
 import type { AccessToken, JiraSite, TokenRecord, TokenResponse, UserRef } from './types';
@@ -404,15 +402,8 @@ export class DefaultTokenManager implements TokenManager {
     return recovered;
   }
 
-  private async publish(user: UserRef, kind: 'invalidated' | 'tenant_purged'): Promise<void> {
-    try {
-      await this.deps.lock.publish({ user, kind, origin: this.deps.origin });
-    } catch (error) {
-      this.deps.logger.warn(
-        { event: 'notice_failed', ...who(user), err: errorName(error) },
-        'Could not publish a notice',
-      );
-    }
+  private publish(user: UserRef, kind: 'invalidated' | 'tenant_purged'): Promise<void> {
+    return publishNotice(this.deps, user, kind);
   }
 
   private assertOpen(): void {

@@ -16,7 +16,7 @@ import {
   createHarness,
   leakedSecrets,
 } from '../support/manager-harness';
-import { gate } from '../support/sim-server';
+import { holdNextAnswer } from '../support/sim-server';
 
 const configurations: Configuration[] = ['memory', 'redis'];
 
@@ -204,16 +204,10 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     await open();
     await h.consent();
     h.expire();
-    const arrived = gate();
-    const release = gate();
-    h.probe.interceptNext(async (send) => {
-      const response = await send(); // the simulator rotates now
-      arrived.open();
-      await release.promise; // ...but the answer is late
-      return response;
-    });
+    // The simulator rotates now, but the answer is late.
+    const held = holdNextAnswer(h.probe);
     const first = h.manager.getAccessToken(h.user);
-    await arrived.promise;
+    await held.arrived;
     await lapseLock();
     const sibling = h.sibling();
     const second = sibling.getAccessToken(h.user);
@@ -222,7 +216,7 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     // The lease runs out: the sibling recovers with the same refresh token, inside the leeway.
     h.server.sim.clock.advance(26_000);
     const recovered = await second;
-    release.open();
+    held.release();
     const late = await first;
     expect(late.accessToken).toBe(recovered.accessToken);
     expect(h.manager.stats().lostCas).toBe(1);
@@ -237,23 +231,19 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     await open();
     await h.consent();
     h.expire();
-    const arrived = gate();
-    const release = gate();
     // This holder's request never reaches the server; the answer it gets is invalid_grant.
-    h.probe.interceptNext(async () => {
-      arrived.open();
-      await release.promise;
-      return Response.json(
+    const held = holdNextAnswer(h.probe, () =>
+      Response.json(
         { error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' },
         { status: 403 },
-      );
-    });
+      ),
+    );
     const first = h.manager.getAccessToken(h.user);
-    await arrived.promise;
+    await held.arrived;
     await lapseLock();
     h.server.sim.clock.advance(26_000);
     const won = await h.sibling().getAccessToken(h.user);
-    release.open();
+    held.release();
     expect((await first).accessToken).toBe(won.accessToken);
     expect(h.manager.stats().siblingAdopted).toBe(1);
     expect(h.logger.events('reauthorization_required')).toHaveLength(0);
@@ -265,19 +255,12 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     await open();
     await h.consent();
     h.expire();
-    const arrived = gate();
-    const release = gate();
-    h.probe.interceptNext(async (send) => {
-      const response = await send();
-      arrived.open();
-      await release.promise;
-      return response;
-    });
+    const held = holdNextAnswer(h.probe);
     const late = h.manager.getAccessToken(h.user);
-    await arrived.promise;
+    await held.arrived;
     await h.manager.disconnect(h.user);
     const fresh = await h.consent();
-    release.open();
+    held.release();
     expect((await late).accessToken).toBe(fresh.access_token);
     expect(h.manager.stats().lostCas).toBe(1);
     expect((await h.manager.getAccessToken(h.user)).accessToken).toBe(fresh.access_token);
@@ -287,18 +270,11 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     await open();
     await h.consent();
     h.expire();
-    const arrived = gate();
-    const release = gate();
-    h.probe.interceptNext(async (send) => {
-      const response = await send();
-      arrived.open();
-      await release.promise;
-      return response;
-    });
+    const held = holdNextAnswer(h.probe);
     const late = h.manager.getAccessToken(h.user);
-    await arrived.promise;
+    await held.arrived;
     await h.manager.disconnect(h.user);
-    release.open();
+    held.release();
     await expect(late).rejects.toBeInstanceOf(NotConnectedError);
     expect(await h.manager.status(h.user)).toBeNull();
   });

@@ -81,3 +81,23 @@ export function gate(): { promise: Promise<void>; open(): void } {
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };
 }
+
+/**
+ * Lets the next token-endpoint exchange reach the server (which rotates), then holds its answer
+ * until `release()`: a late holder. With `answer`, the request never reaches the server and the
+ * held answer is that response instead.
+ */
+export function holdNextAnswer(
+  probe: FetchProbe,
+  answer?: () => Response,
+): { arrived: Promise<void>; release(): void } {
+  const arrived = gate();
+  const released = gate();
+  probe.interceptNext(async (send) => {
+    const response = answer ? answer() : await send();
+    arrived.open();
+    await released.promise;
+    return response;
+  });
+  return { arrived: arrived.promise, release: released.open };
+}
