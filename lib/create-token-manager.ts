@@ -102,6 +102,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       tokenRequestAttempts: o.tokenRequestAttempts,
       recoveryIntervalMs: o.recoveryIntervalMs,
       refreshAheadMs: o.refreshAheadMs,
+      inDoubtRetryMs: o.inDoubtRetryMs,
       waitTimeoutMs: o.waitTimeoutMs,
       noticeTimeoutMs: o.noticeTimeoutMs,
       apiBaseUrl: o.apiBaseUrl,

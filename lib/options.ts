@@ -58,6 +58,12 @@ export interface TokenManagerOptions {
   leewayMs?: number;
   /** In-doubt deadline = lease start + leewayMs − this. Default 60 000 (so 9 minutes). */
   inDoubtSafetyMs?: number;
+  /**
+   * A request meeting an in-doubt chain whose last token request failed less than this ago gets
+   * a 503 with Retry-After at once, instead of another request to a failing endpoint (the
+   * sweeper keeps retrying at its own pace). Default 5 000; 0 retries on every request.
+   */
+  inDoubtRetryMs?: number;
   /** How often each process's recovery sweeper looks for in-doubt records. Default 5 000; 0 disables it. */
   recoveryIntervalMs?: number;
   /** Prefix of every Redis key. Default `jtr:`. */
@@ -87,6 +93,7 @@ export const DEFAULTS = Object.freeze({
   leewayMs: 600_000,
   inDoubtSafetyMs: 60_000,
   recoveryIntervalMs: 5_000,
+  inDoubtRetryMs: 5_000,
   keyPrefix: 'jtr:',
 });
 
@@ -134,6 +141,7 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
     'leewayMs',
     'inDoubtSafetyMs',
     'recoveryIntervalMs',
+    'inDoubtRetryMs',
   ] as const) {
     requireNonNegativeInteger(resolved[name], name);
   }

@@ -13,6 +13,11 @@ export type Assessment =
   | { action: 'refresh' }
   /** The chain is in doubt (or its holder died) and the access token cannot be used. */
   | { action: 'recover' }
+  /**
+   * In doubt, unusable, and a token request for it failed less than `inDoubtRetryMs` ago: a
+   * request answers 503 at once rather than hammer a failing endpoint; the sweeper still retries.
+   */
+  | { action: 'backoff'; retryAfterMs: number }
   /** Another holder's lease is alive: wait for its notice. */
   | { action: 'wait' }
   /** The chain is gone; only a new consent helps. */
@@ -28,6 +33,8 @@ export interface AssessmentInput {
   expiryMarginMs: number;
   /** The refresh-ahead window; 0 or absent disables it. */
   refreshAheadMs?: number;
+  /** Minimum time between token requests for an in-doubt chain made on behalf of requests. */
+  inDoubtRetryMs?: number;
 }
 
 /**
@@ -64,7 +71,7 @@ export function isFresh(
 }
 
 export function assessRecord(input: AssessmentInput): Assessment {
-  const { record, secrets, rejected, now, expiryMarginMs, refreshAheadMs = 0 } = input;
+  const { record, secrets, rejected, now, expiryMarginMs, refreshAheadMs = 0, inDoubtRetryMs = 0 } = input;
   if (record.state === 'reauthorization_required' || !secrets) return { action: 'reauthorize' };
   const usable = secrets.accessToken !== rejected && isFresh(record, now, expiryMarginMs);
   switch (record.state) {
@@ -81,7 +88,12 @@ export function assessRecord(input: AssessmentInput): Assessment {
       if (usable) return { action: 'use', recover: !leaseAlive, refreshAhead: false };
       return leaseAlive ? { action: 'wait' } : { action: 'recover' };
     }
-    case 'in_doubt':
-      return usable ? { action: 'use', recover: true, refreshAhead: false } : { action: 'recover' };
+    case 'in_doubt': {
+      if (usable) return { action: 'use', recover: true, refreshAhead: false };
+      const nextAttemptAt = (record.inDoubt?.lastAttemptAt ?? -Infinity) + inDoubtRetryMs;
+      return nextAttemptAt > now
+        ? { action: 'backoff', retryAfterMs: nextAttemptAt - now }
+        : { action: 'recover' };
+    }
   }
 }

@@ -27,6 +27,7 @@ export interface RotatorSettings {
   tokenRequestAttempts: number;
   recoveryIntervalMs: number;
   refreshAheadMs: number;
+  inDoubtRetryMs: number;
 }
 
 export interface RotatorDeps {
@@ -81,6 +82,14 @@ export function backgroundOf(assessment: Assessment): BackgroundWork | undefined
 
 type InDoubt = NonNullable<TokenRecord['inDoubt']>;
 
+/** The 503 for a request that meets an in-doubt chain whose last attempt failed moments ago. */
+export function backoffError(retryAfterMs: number): UpstreamUnavailableError {
+  return new UpstreamUnavailableError(
+    'The Jira token refresh did not complete; it is being recovered',
+    Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  );
+}
+
 export class Rotator {
   constructor(private readonly deps: RotatorDeps) {}
 
@@ -101,6 +110,7 @@ export class Rotator {
       now: now(),
       expiryMarginMs: settings.expiryMarginMs,
       refreshAheadMs: settings.refreshAheadMs,
+      inDoubtRetryMs: settings.inDoubtRetryMs,
     });
     switch (assessment.action) {
       case 'reauthorize':
@@ -126,6 +136,11 @@ export class Rotator {
         // The sweeper never rotates a healthy chain; a refresh-ahead that came late still may.
         if (background === 'recover') return { kind: 'idle' };
         break;
+      case 'backoff':
+        // Pacing applies to requests; the sweeper's own cadence paces recovery.
+        if (background === 'recover') break;
+        if (background) return { kind: 'idle' };
+        throw backoffError(assessment.retryAfterMs);
       case 'recover':
         break;
     }
@@ -267,7 +282,7 @@ export class Rotator {
 
       case 'invalid_client': {
         // Invariant 4: our credentials are wrong, not the user's chain. Put it back untouched.
-        if (!(await records.write(user, rotating, next(baseline)))) return this.lostCas(user);
+        if (!(await records.write(user, rotating, next(this.attempted(baseline))))) return this.lostCas(user);
         stats.clientCredentialsRejected += 1;
         logger.error(
           { event: 'client_credentials_rejected', alarm: 'configuration' },
@@ -278,7 +293,7 @@ export class Rotator {
       }
 
       case 'not_rotated': {
-        if (!(await records.write(user, rotating, next(baseline)))) return this.lostCas(user);
+        if (!(await records.write(user, rotating, next(this.attempted(baseline))))) return this.lostCas(user);
         stats.upstreamNotRotated += 1;
         logger.warn(
           { event: 'token_endpoint_refused', ...who(user), status: outcome.status, error: outcome.error },
@@ -330,8 +345,16 @@ export class Rotator {
     rotating: TokenRecord,
     reason: InDoubtReason,
   ): InDoubt {
-    if (baseline.inDoubt) return { ...baseline.inDoubt, reason };
-    return this.newInDoubt(rotating.lease!.startedAt, reason);
+    if (baseline.inDoubt) return { ...baseline.inDoubt, reason, lastAttemptAt: this.deps.now() };
+    return { ...this.newInDoubt(rotating.lease!.startedAt, reason), lastAttemptAt: this.deps.now() };
+  }
+
+  /** The baseline, noting that a token request was just made for it if it is in doubt. */
+  private attempted(
+    baseline: Pick<TokenRecord, 'state' | 'inDoubt'>,
+  ): Pick<TokenRecord, 'state' | 'inDoubt'> {
+    if (!baseline.inDoubt) return baseline;
+    return { ...baseline, inDoubt: { ...baseline.inDoubt, lastAttemptAt: this.deps.now() } };
   }
 
   private newInDoubt(leaseStart: number, reason: InDoubtReason): InDoubt {

@@ -21,6 +21,7 @@ import {
   type BackgroundWork,
   type RotationResult,
   backgroundOf,
+  backoffError,
   Rotator,
   type RotatorSettings,
 } from './rotator';
@@ -292,8 +293,10 @@ export class DefaultTokenManager implements TokenManager {
             now: now(),
             expiryMarginMs: settings.expiryMarginMs,
             refreshAheadMs: settings.refreshAheadMs,
+            inDoubtRetryMs: settings.inDoubtRetryMs,
           });
           if (assessment.action === 'reauthorize') throw new ReauthorizationRequiredError();
+          if (assessment.action === 'backoff') throw backoffError(assessment.retryAfterMs);
           if (assessment.action === 'use') {
             this.inBackground(user, backgroundOf(assessment));
             return this.remember(id, epoch, tokenOf(read.record, read.secrets!.accessToken));

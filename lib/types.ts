@@ -58,7 +58,13 @@ export interface TokenRecord extends RecordVersion {
   /** Set while `rotating`: the fence of the holder and when its lease ends (epoch ms). */
   lease?: { fence: string; until: number; startedAt: number };
   /** Set while `in_doubt`: since when, the deadline to recover by, and why. */
-  inDoubt?: { since: number; deadline: number; reason: InDoubtReason };
+  inDoubt?: {
+    since: number;
+    deadline: number;
+    reason: InDoubtReason;
+    /** When the last token request for this chain was made, epoch ms (paces retries from requests). */
+    lastAttemptAt?: number;
+  };
   /** Access token expiry, epoch ms. */
   expiresAt: number;
   /** When the current access token was issued (the last rotation or the consent), epoch ms. */

@@ -190,3 +190,35 @@ describe('effectiveMargin', () => {
     expect(at(NOW + 80_000)).toEqual({ action: 'refresh' });
   });
 });
+
+describe('pacing retries of an in-doubt chain', () => {
+  const NOW = 1_000_000;
+  const inDoubtRecord = (lastAttemptAt?: number): TokenRecord => ({
+    generation: 'g',
+    version: 3,
+    state: 'in_doubt',
+    inDoubt: { since: NOW - 10_000, deadline: NOW + 500_000, reason: 'server_error', lastAttemptAt },
+    expiresAt: NOW - 1,
+    lastRotatedAt: NOW - 3_600_000,
+    familyStartedAt: NOW - 3_600_000,
+    ciphertext: 'c',
+  });
+  const secrets = { accessToken: 'at', refreshToken: 'rt' };
+  const assess = (lastAttemptAt?: number) =>
+    assessRecord({
+      record: inDoubtRecord(lastAttemptAt),
+      secrets,
+      now: NOW,
+      expiryMarginMs: 60_000,
+      inDoubtRetryMs: 5_000,
+    });
+
+  it('backs off while the last attempt is younger than inDoubtRetryMs', () => {
+    expect(assess(NOW - 1_000)).toEqual({ action: 'backoff', retryAfterMs: 4_000 });
+  });
+
+  it('recovers once inDoubtRetryMs has passed, or when no attempt was recorded', () => {
+    expect(assess(NOW - 5_000)).toEqual({ action: 'recover' });
+    expect(assess(undefined)).toEqual({ action: 'recover' });
+  });
+});

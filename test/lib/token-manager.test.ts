@@ -144,6 +144,27 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     expect(h.server.sim.stats()).toMatchObject({ rotations: 2, revocations: 0 });
   });
 
+  test('a request meeting a chain whose attempt just failed gets a 503 at once; after inDoubtRetryMs it retries', async () => {
+    await open({ tokenRequestAttempts: 1 });
+    await h.consent();
+    h.server.sim.scriptOutcomes(['server_error']);
+    h.expire();
+    await expect(h.manager.getAccessToken(h.user)).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    expect(h.probe.tokenRequests).toBe(1);
+    const paced = await h.manager.getAccessToken(h.user).catch((e: unknown) => e);
+    expect(paced).toBeInstanceOf(UpstreamUnavailableError);
+    expect(paced).toMatchObject({ status: 503, retryAfterSeconds: 5 });
+    expect(h.probe.tokenRequests).toBe(1);
+    h.server.sim.clock.advance(5_000);
+    await expect(h.manager.getAccessToken(h.user)).resolves.toHaveProperty('accessToken');
+    expect(h.probe.tokenRequests).toBe(2);
+    expect(h.manager.stats()).toMatchObject({
+      recoveries: 1,
+      inDoubt: expect.objectContaining({ server_error: 1 }),
+    });
+    expect(h.server.sim.stats()).toMatchObject({ rotations: 1, revocations: 0 });
+  });
+
   test('a response without refresh_token is recovered, and the chain survives the next hour', async () => {
     await open();
     await h.consent();
