@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import IORedis, { type Redis } from 'ioredis';
 import { InProcessRefreshLock } from './in-process-refresh-lock';
+import { DEFAULT_JIRA_RETRY, sleep } from './jira-retry';
 import { silentLogger } from './logger';
 import { MemoryTokenStore } from './memory-token-store';
 import { OAuthClient } from './oauth-client';
@@ -105,8 +106,17 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       inDoubtRetryMs: o.inDoubtRetryMs,
       waitTimeoutMs: o.waitTimeoutMs,
       noticeTimeoutMs: o.noticeTimeoutMs,
+    },
+    jira: {
       apiBaseUrl: o.apiBaseUrl,
       apiTimeoutMs: o.apiTimeoutMs,
+      fetch: o.fetch,
+      retry: { ...DEFAULT_JIRA_RETRY, maxRetries: o.apiMaxRetries, maxDelayMs: o.apiRetryMaxDelayMs },
+      sleep,
+      now: o.now,
+      onRetry: (status) => {
+        stats.apiRetries[status] = (stats.apiRetries[status] ?? 0) + 1;
+      },
     },
     closeResources: async () => {
       for (const close of owned) await close();

@@ -1,6 +1,8 @@
 // `req.jira`: a bearer-authenticated fetch against Jira through api.atlassian.com that, on a 401,
-// asks the manager for the token that replaced the rejected one and retries once.
+// asks the manager for the token that replaced the rejected one and retries once, and that
+// honours Jira's 429 and 503 Retry-After with bounded, jittered retries.
 
+import { type JiraRetryPolicy, isRetryable, retryDelay } from './jira-retry';
 import type { AccessToken, UserRef } from './types';
 
 /** What the middleware attaches to `req.jira`. */
@@ -10,7 +12,9 @@ export interface JiraRequestContext {
   cloudId?: string;
   /**
    * Calls `{apiBaseUrl}/ex/jira/{cloudId}{path}` with the bearer token; on a 401 it retries once
-   * with a token refreshed through `getAccessToken(user, { rejected })`.
+   * with a token refreshed through `getAccessToken(user, { rejected })`; on a 429 (or a 503 to an
+   * idempotent method) it waits for Retry-After and retries, at most `maxRetries` times. The last
+   * answer is returned as it is: the caller decides what a 429 means for its page.
    * @param path an absolute path on the Jira site, such as `/rest/api/3/search/jql?jql=…`.
    */
   fetch(path: string, init?: RequestInit): Promise<Response>;
@@ -22,6 +26,12 @@ export interface JiraClientDeps {
   apiTimeoutMs: number;
   fetch: typeof fetch;
   getAccessToken(user: UserRef, options?: { rejected?: string }): Promise<AccessToken>;
+  retry: JiraRetryPolicy;
+  /** Waits between retries; injectable so tests need no real time. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Told of every retry, with the status that caused it (metrics). */
+  onRetry?(status: number): void;
+  now(): number;
 }
 
 export function createJiraContext(
@@ -35,14 +45,27 @@ export function createJiraContext(
     cloudId: token.cloudId,
     async fetch(path, init = {}) {
       const url = jiraUrl(deps.apiBaseUrl, context.cloudId, path);
-      const first = await deps.fetch(url, withBearer(init, context.accessToken, deps.apiTimeoutMs));
-      if (first.status !== 401) return first;
-      await first.body?.cancel();
-      // Jira refused this token: one rotation for however many requests saw the same 401.
-      const fresh = await deps.getAccessToken(user, { rejected: context.accessToken });
-      context.accessToken = fresh.accessToken;
-      context.expiresAt = fresh.expiresAt;
-      return deps.fetch(url, withBearer(init, fresh.accessToken, deps.apiTimeoutMs));
+      const method = init.method ?? 'GET';
+      let refreshed = false;
+      for (let retry = 1; ; retry++) {
+        const response = await deps.fetch(url, withBearer(init, context.accessToken, deps.apiTimeoutMs));
+        if (response.status === 401 && !refreshed) {
+          await response.body?.cancel();
+          // Jira refused this token: one rotation for however many requests saw the same 401.
+          const fresh = await deps.getAccessToken(user, { rejected: context.accessToken });
+          context.accessToken = fresh.accessToken;
+          context.expiresAt = fresh.expiresAt;
+          refreshed = true;
+          retry -= 1; // a token refresh is not one of Jira's retries
+          continue;
+        }
+        if (!isRetryable(response.status, method) || retry > deps.retry.maxRetries) return response;
+        const wait = retryDelay(deps.retry, retry, response.headers.get('retry-after'), deps.now());
+        if (wait === undefined) return response;
+        await response.body?.cancel();
+        deps.onRetry?.(response.status);
+        await deps.sleep(wait, init.signal ?? undefined);
+      }
     },
   };
   return context;

@@ -4,7 +4,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { aceUserResolver } from './ace';
 import { ErrorCodes, JiraTokenError } from './errors';
-import { createJiraContext, type JiraRequestContext } from './jira-client';
+import { type JiraClientDeps, createJiraContext, type JiraRequestContext } from './jira-client';
 import type { AccessToken, UserRef } from './types';
 
 declare module 'express-serve-static-core' {
@@ -34,11 +34,8 @@ export interface MiddlewareOptions {
   onUnavailable?: (error: JiraTokenError, req: Request, res: Response, next: NextFunction) => void;
 }
 
-export interface MiddlewareDeps {
-  apiBaseUrl: string;
-  apiTimeoutMs: number;
-  fetch: typeof fetch;
-}
+/** How `req.jira` reaches Jira: everything of {@link JiraClientDeps} but the token source. */
+export type MiddlewareDeps = Omit<JiraClientDeps, 'getAccessToken'>;
 
 interface TokenSource {
   getAccessToken(user: UserRef, options?: { rejected?: string }): Promise<AccessToken>;
@@ -54,12 +51,7 @@ export function createJiraMiddleware(
     throw new TypeError('middleware({ resolveUser }) must be a function');
   const onConsentRequired = options.onConsentRequired ?? defaultConsentRequired;
   const onUnavailable = options.onUnavailable ?? defaultUnavailable;
-  const client = {
-    apiBaseUrl: deps.apiBaseUrl,
-    apiTimeoutMs: deps.apiTimeoutMs,
-    fetch: deps.fetch,
-    getAccessToken: manager.getAccessToken.bind(manager),
-  };
+  const client: JiraClientDeps = { ...deps, getAccessToken: manager.getAccessToken.bind(manager) };
 
   return function jiraToken(req, res, next) {
     let user: UserRef | null | undefined;

@@ -42,6 +42,13 @@ export interface TokenManagerOptions {
   refreshAheadMs?: number;
   /** Timeout of each Jira call made through `req.jira.fetch`. Default 20 000. */
   apiTimeoutMs?: number;
+  /**
+   * Retries of a Jira call answered 429 (or 503, for idempotent methods), after Retry-After or
+   * 500 ms doubling, with 0–20 % jitter. Default 2; 0 disables them.
+   */
+  apiMaxRetries?: number;
+  /** A Retry-After longer than this is not waited for: the 429/503 is returned. Default 5 000. */
+  apiRetryMaxDelayMs?: number;
   /** Timeout of one token endpoint request. Default 10 000. */
   requestTimeoutMs?: number;
   /** Attempts per rotation for failures that leave the chain in doubt, within the lease. Default 2. */
@@ -85,6 +92,8 @@ export const DEFAULTS = Object.freeze({
   refreshAheadMs: 300_000,
   requestTimeoutMs: 10_000,
   apiTimeoutMs: 20_000,
+  apiMaxRetries: 2,
+  apiRetryMaxDelayMs: 5_000,
   tokenRequestAttempts: 2,
   leaseMs: 25_000,
   lockTtlMs: 40_000,
@@ -134,6 +143,8 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
     'refreshAheadMs',
     'requestTimeoutMs',
     'apiTimeoutMs',
+    'apiMaxRetries',
+    'apiRetryMaxDelayMs',
     'leaseMs',
     'lockTtlMs',
     'waitTimeoutMs',

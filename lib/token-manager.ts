@@ -30,7 +30,7 @@ import type { TokenStats, TokenStatsSnapshot } from './token-stats';
 import type { TokenStore } from './token-store';
 import type { AccessToken, JiraSite, TokenRecord, TokenResponse, UserRef } from './types';
 import { assertUserRef, encodeClientKey, userId } from './user-key';
-import { createJiraMiddleware, type MiddlewareOptions } from './middleware';
+import { createJiraMiddleware, type MiddlewareDeps, type MiddlewareOptions } from './middleware';
 
 /** Options of {@link TokenManager.getAccessToken}. */
 export interface GetAccessTokenOptions {
@@ -94,12 +94,9 @@ export interface TokenManagerDeps {
   now: () => number;
   /** This manager's id on the notices it publishes. */
   origin: string;
-  settings: RotatorSettings & {
-    waitTimeoutMs: number;
-    noticeTimeoutMs: number;
-    apiBaseUrl: string;
-    apiTimeoutMs: number;
-  };
+  settings: RotatorSettings & { waitTimeoutMs: number; noticeTimeoutMs: number };
+  /** How `req.jira.fetch` reaches Jira. */
+  jira: MiddlewareDeps;
   fetch: typeof fetch;
   /** Closes what the factory opened (Redis connections, store, lock). */
   closeResources: () => Promise<void>;
@@ -160,15 +157,7 @@ export class DefaultTokenManager implements TokenManager {
   }
 
   middleware(options?: MiddlewareOptions): RequestHandler {
-    return createJiraMiddleware(
-      this,
-      {
-        apiBaseUrl: this.deps.settings.apiBaseUrl,
-        apiTimeoutMs: this.deps.settings.apiTimeoutMs,
-        fetch: this.deps.fetch,
-      },
-      options,
-    );
+    return createJiraMiddleware(this, this.deps.jira, options);
   }
 
   async save(user: UserRef, tokens: TokenResponse, site?: JiraSite): Promise<void> {

@@ -16,6 +16,8 @@ export interface TokenStatsSnapshot {
   upstreamNotRotated: number;
   refreshAheadStarted: number;
   backgroundFailures: number;
+  /** Retries of Jira calls by the status that caused them (429, 503). */
+  apiRetries: Record<string, number>;
 }
 
 export class TokenStats {
@@ -38,6 +40,7 @@ export class TokenStats {
   upstreamNotRotated = 0;
   refreshAheadStarted = 0;
   backgroundFailures = 0;
+  readonly apiRetries: Record<string, number> = {};
 
   snapshot(): TokenStatsSnapshot {
     return {
@@ -53,6 +56,7 @@ export class TokenStats {
       upstreamNotRotated: this.upstreamNotRotated,
       refreshAheadStarted: this.refreshAheadStarted,
       backgroundFailures: this.backgroundFailures,
+      apiRetries: { ...this.apiRetries },
     };
   }
 }
