@@ -1,0 +1,298 @@
+// The Connect app's bootstrap: one ordered, commented assembly of express, ACE, the token manager
+// and the routes. `npm start` runs it; without Atlassian credentials it runs the sandbox.
+
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import ace, { type AddOn } from 'atlassian-connect-express';
+import type { Redis } from 'ioredis';
+import { type Logger, OAuthClient, type TokenManager, createTokenManager } from './lib';
+import { type Simulator, createSimulator } from './sim';
+import { tenantBaseUrl } from './app/ace-context';
+import { ACE_STORE_ADAPTERS, type AceStore } from './app/ace-store';
+import { appSecret, deriveKey } from './app/app-secret';
+import { type AppConfig, loadConfig } from './app/config';
+import { ConsentStates } from './app/consent-states';
+import { errorHandler, notFound } from './app/error-handlers';
+import { LaunchTokens } from './app/launch-token';
+import { aceLogger, createLogger } from './app/logger';
+import { MemoryOneTimeStore, type OneTimeStore } from './app/one-time-store';
+import { PATHS } from './app/paths';
+import { createRedisClient, quitRedis, warnUnlessPersistent } from './app/redis';
+import { RedisOneTimeStore } from './app/redis-one-time-store';
+import { registerAceStores } from './app/register-ace-stores';
+import { requestLog } from './app/request-log';
+import { SandboxTenant } from './app/sandbox-tenant';
+import { SealedBox } from './app/sealed-box';
+import { securityHeaders } from './app/security-headers';
+import { SiteChoices } from './app/site-choice';
+import { followRealTime } from './app/sim-clock';
+import { type AppUrls, type Endpoints, appUrls, endpoints as endpointsOf } from './app/urls';
+import { handlebarsEngine } from './app/views';
+import routes from './routes';
+
+/** Options of {@link createApp}; the defaults are production's, the rest are seams for tests. */
+export interface CreateAppOptions {
+  /** The app's URLs. Default: from `config.port` (give them when listening on port 0). */
+  urls?: AppUrls;
+  /** Default: JSON lines on stdout at `config.logLevel`. */
+  logger?: Logger;
+  /** For the token manager and the consent's identity calls. Default: the global fetch. */
+  fetch?: typeof fetch;
+  /** The real clock (launch tokens, one-time stores). Tokens use the simulator's clock in the sandbox. */
+  now?: () => number;
+}
+
+/** An assembled app, not yet listening. */
+export interface CreatedApp {
+  app: Express;
+  addon: AddOn;
+  tokens: TokenManager;
+  launches: LaunchTokens;
+  urls: AppUrls;
+  endpoints: Endpoints;
+  logger: Logger;
+  /** Sandbox only: the simulator, mounted at /sim. */
+  sim?: Simulator;
+  /** Sandbox only: the stand-in Confluence site (not installed yet). */
+  sandbox?: SandboxTenant;
+  /** Closes what the app opened: the token manager, stores, Redis connections, the simulator. */
+  close(): Promise<void>;
+}
+
+/** A listening app. */
+export interface RunningApp extends CreatedApp {
+  server: Server;
+}
+
+/**
+ * Assembles the app. Resolves when ACE has finished its own set-up (descriptor and install routes).
+ * @throws TypeError for a configuration the token manager refuses.
+ */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<CreatedApp> {
+  const urls = options.urls ?? appUrls(config, config.port);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const fetchFn = options.fetch ?? globalThis.fetch;
+  const now = options.now ?? Date.now;
+  const ep = endpointsOf(config, urls);
+  const secure = urls.localBaseUrl.startsWith('https:');
+  const sim =
+    config.mode === 'sandbox'
+      ? createSimulator({ ...config.oauth, accessTokenTtlSeconds: config.simAccessTokenTtlSeconds })
+      : undefined;
+
+  // The token manager checks its options before it opens anything, so it goes first.
+  const tokens = createTokenManager({
+    ...config.oauth,
+    tokenUrl: ep.tokenUrl,
+    apiBaseUrl: ep.apiBaseUrl,
+    redis: config.redisUrl,
+    keyPrefix: config.keyPrefix,
+    encryptionKey: config.encryptionKey,
+    logger,
+    fetch: fetchFn,
+    // Advancing the simulator's clock must expire the app's tokens too.
+    now: sim ? () => sim.clock.now() : undefined,
+  });
+  const redis: Redis | undefined = config.redisUrl
+    ? createRedisClient(config.redisUrl, 'jtr-app', logger)
+    : undefined;
+  if (redis) await warnUnlessPersistent(redis, logger);
+  const oneTimeStore = (namespace: string): OneTimeStore =>
+    redis
+      ? new RedisOneTimeStore({ redis, keyPrefix: config.keyPrefix, namespace })
+      : new MemoryOneTimeStore(now);
+  const secret = appSecret(config);
+  const launches = new LaunchTokens({ key: deriveKey(secret, 'launch token'), now });
+  const oauth = new OAuthClient({
+    ...config.oauth,
+    tokenUrl: ep.tokenUrl,
+    encoding: 'json',
+    requestTimeoutMs: 10_000,
+    fetch: fetchFn,
+  });
+  const headers = securityHeaders({
+    hsts: secure,
+    // The tenant's own site (verified by ACE), and in the sandbox its stand-in host page.
+    frameAncestors: (req) => {
+      const base = tenantBaseUrl(req);
+      return [...(base ? [new URL(base).origin] : []), ...(sim ? [urls.sandboxOrigin] : [])];
+    },
+    hostScriptOrigin: new URL(ep.hostScriptUrl).origin,
+    authorizeOrigin: new URL(ep.authorizeUrl).origin,
+    appOrigin: new URL(urls.localBaseUrl).origin,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  // ACE picks its config.json section from Express's env; jest's NODE_ENV=test must mean development.
+  app.set('env', config.production ? 'production' : 'development');
+  app.engine('hbs', handlebarsEngine(PATHS.views));
+  app.set('view engine', 'hbs');
+  app.set('views', PATHS.views);
+
+  // ACE, with our store adapters and the URLs this process serves; it reads the descriptor now and
+  // adds its /atlassian-connect.json and /installed routes on the next tick.
+  registerAceStores();
+  const before = new Set(process.listeners('unhandledRejection'));
+  let aceConfigured!: () => void;
+  const aceReady = new Promise<void>((resolve) => (aceConfigured = resolve));
+  const addon = ace(
+    app,
+    {
+      config: {
+        [app.get('env')]: {
+          localBaseUrl: urls.localBaseUrl,
+          hostScriptUrl: ep.hostScriptUrl,
+          store: redis
+            ? { adapter: ACE_STORE_ADAPTERS.redis, url: config.redisUrl, keyPrefix: config.keyPrefix }
+            : { adapter: ACE_STORE_ADAPTERS.memory },
+        },
+      },
+    },
+    aceLogger(logger),
+    { descriptorFilename: PATHS.descriptor, configFileName: PATHS.aceConfig },
+    () => aceConfigured(),
+  );
+  // ACE has just read the descriptor from this absolute path; on the next tick it also makes it
+  // the descriptor's route path, which must be /atlassian-connect.json.
+  (addon as AddOn & { descriptorFilename: string }).descriptorFilename = ace.DESCRIPTOR_FILENAME;
+  // ACE adds a process-wide unhandledRejection listener per instance; close() takes it back.
+  const aceListeners = process.listeners('unhandledRejection').filter((l) => !before.has(l));
+
+  // 1. Headers every response carries, then one log line per request (secrets redacted).
+  app.use(headers.base);
+  app.use(requestLog(logger));
+  // 2. The simulator, before our body parsers: it parses its own bodies, strictly.
+  if (sim) app.use('/sim', sim.app);
+  // 3. Parsers: lifecycle hooks post JSON, the popup posts forms; ACE looks for a JWT in `req.body`.
+  app.use(express.json({ limit: '64kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '16kb' }));
+  // 4. ACE's request context. It is filled from query parameters until a route authenticates;
+  //    views only show what the routes verified.
+  app.use(addon.middleware());
+  // 5. Static files: the macro's script, the popup's, the sandbox's AP stand-in, the stylesheet.
+  app.use('/public', express.static(PATHS.public, { index: false, redirect: false }));
+
+  // 6. Our routes (ACE's two follow on the next tick).
+  const sandbox = sim
+    ? new SandboxTenant({
+        sim,
+        appBaseUrl: urls.localBaseUrl,
+        lifecycleBaseUrl: urls.internalBaseUrl,
+        addonKey: addon.key,
+        fetch: fetchFn,
+      })
+    : undefined;
+  routes(app, {
+    config,
+    urls,
+    endpoints: ep,
+    addon,
+    tokens,
+    oauth,
+    launches,
+    launchNonces: oneTimeStore('launch-nonce'),
+    states: new ConsentStates(oneTimeStore('oauth-state'), secure),
+    siteChoices: new SiteChoices(
+      oneTimeStore('site-choice'),
+      new SealedBox(deriveKey(secret, 'site choice')),
+      secure,
+    ),
+    headers,
+    logger,
+    fetch: fetchFn,
+    now,
+    redis,
+    sandbox,
+  });
+  await aceReady;
+  // 7. Last, after ACE's routes: 404 and the error handler.
+  app.use(notFound);
+  app.use(errorHandler(logger));
+
+  return {
+    app,
+    addon,
+    tokens,
+    launches,
+    urls,
+    endpoints: ep,
+    logger,
+    sim,
+    sandbox,
+    close: async () => {
+      for (const listener of aceListeners) process.off('unhandledRejection', listener);
+      await tokens.close();
+      await (addon.settings as unknown as AceStore).close();
+      if (redis) await quitRedis(redis);
+      sim?.close();
+    },
+  };
+}
+
+/**
+ * Listens on `config.host`/`config.port` (0: any free port), then assembles the app for the
+ * resulting URLs. Does not install the sandbox tenant: see `main()`.
+ */
+export async function startApp(
+  config: AppConfig,
+  options: Omit<CreateAppOptions, 'urls'> = {},
+): Promise<RunningApp> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  let created: CreatedApp;
+  try {
+    created = await createApp(config, { ...options, urls: appUrls(config, port) });
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  server.on('request', created.app);
+  return {
+    ...created,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await created.close();
+    },
+  };
+}
+
+/** `npm start`: the sandbox without credentials, the Connect app with them. */
+async function main(): Promise<void> {
+  const running = await startApp(loadConfig());
+  const { urls, sandbox, sim } = running;
+  let stopClock = (): void => undefined;
+  if (sandbox && sim) {
+    // ACE fetches install keys from CONNECT_KEYS_CDN_URL; the sandbox's installs are signed by the simulator.
+    process.env.CONNECT_KEYS_CDN_URL = running.endpoints.connectKeysUrl;
+    await sandbox.install();
+    stopClock = followRealTime(sim.clock);
+    console.log(`Sandbox: ${urls.sandboxOrigin}/sandbox?macros=30`);
+  } else {
+    console.log(`Connect app: ${urls.localBaseUrl}/atlassian-connect.json`);
+  }
+  const stop = (): void => {
+    stopClock();
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    // One line naming what to fix: configuration errors are TypeErrors that name their variable.
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : 'Start-up failed');
+    process.exit(1);
+  });
+}

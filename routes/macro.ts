@@ -1,0 +1,118 @@
+// GET /macro/jira-issues: the Confluence macro. ACE verifies the Connect JWT, the token manager
+// puts a fresh Jira token on `req.jira` (one rotation per burst), and the page shows the JQL's
+// issues, or what the user can do about it: connect, reconnect, retry. Exports and anonymous
+// viewers get a neutral rendering and cost no token.
+
+import express, { type Request, type Response, type Router } from 'express';
+import { ErrorCodes, JiraTokenError } from '../lib';
+import { connectUser, forgetAceSessionToken } from '../app/ace-context';
+import { asyncRoute } from '../app/async-route';
+import { macroParams, searchIssues } from '../app/issue-search';
+import { SiteUrls } from '../app/site-urls';
+import type { RouteDeps } from './index';
+
+/** The macro's path, as in the descriptor. */
+export const MACRO_PATH = '/macro/jira-issues';
+
+/** Confluence's interactive output types; anything else (pdf, word, email, export…) is an export. */
+const INTERACTIVE_OUTPUT = new Set(['', 'display', 'preview']);
+
+function isExport(req: Request): boolean {
+  const outputType = req.query.outputType;
+  return typeof outputType === 'string' && !INTERACTIVE_OUTPUT.has(outputType);
+}
+
+/** GET /macro/jira-issues. */
+export function macroRoutes(
+  deps: Pick<RouteDeps, 'addon' | 'tokens' | 'headers' | 'endpoints' | 'logger'>,
+): Router {
+  const { addon, tokens, headers, endpoints, logger } = deps;
+  const scripts = [endpoints.hostScriptUrl, '/public/macro.js'];
+  const siteUrls = new SiteUrls(tokens);
+
+  const renderConnect = (res: Response, reconnect: boolean): void =>
+    res.render('connect', {
+      title: 'Connect Jira',
+      scripts,
+      reconnect,
+      state: reconnect ? 'reconnect' : 'connect',
+    });
+  const renderRetry = (res: Response, retryAfterSeconds: number): void => {
+    res.setHeader('Retry-After', String(retryAfterSeconds));
+    res.status(503).render('retry', { title: 'Jira is unavailable', scripts });
+  };
+  const renderNotice = (res: Response, state: string, message: string, details: string[] = []): void =>
+    res.render('notice', { title: 'Jira issues', scripts, state, message, details });
+
+  const router = express.Router();
+  router.get(
+    MACRO_PATH,
+    addon.authenticate(),
+    headers.macroPage,
+    forgetAceSessionToken,
+    tokens.middleware({
+      // An export has no one to show a button to, and must not spend a rotation.
+      resolveUser: (req) => (isExport(req) ? null : connectUser(req)),
+      onConsentRequired: (error, _req, res) =>
+        renderConnect(res, error.code === ErrorCodes.REAUTHORIZATION_REQUIRED),
+      onUnavailable: (error, _req, res) => renderRetry(res, error.retryAfterSeconds ?? 5),
+    }),
+    asyncRoute(async (req, res) => {
+      if (!req.jira) {
+        return renderNotice(
+          res,
+          'neutral',
+          isExport(req)
+            ? 'Jira issues are shown on the live page.'
+            : 'Log in to see the Jira issues of this page.',
+        );
+      }
+      const user = connectUser(req)!;
+      const params = macroParams(req.query);
+      let outcome;
+      try {
+        outcome = await searchIssues(req.jira, params);
+      } catch (error) {
+        // A 401 made `req.jira.fetch` ask for the token that replaced the refused one.
+        if (error instanceof JiraTokenError) {
+          return error.needsConsent
+            ? renderConnect(res, error.code === ErrorCodes.REAUTHORIZATION_REQUIRED)
+            : renderRetry(res, error.retryAfterSeconds ?? 5);
+        }
+        logger.warn(
+          { event: 'jira_unreachable', ...user, err: error instanceof Error ? error.name : 'error' },
+          'Jira call failed',
+        );
+        return renderRetry(res, 5);
+      }
+      switch (outcome.kind) {
+        case 'issues': {
+          const site = await siteUrls.of(user, req.jira.cloudId);
+          res.render('macro', {
+            title: 'Jira issues',
+            scripts,
+            jql: params.jql,
+            issues: outcome.issues.map((issue) => ({
+              ...issue,
+              url: site && `${site}/browse/${encodeURIComponent(issue.key)}`,
+            })),
+            empty: outcome.issues.length === 0,
+            more: outcome.more,
+          });
+          return;
+        }
+        case 'invalid_query':
+          return renderNotice(res, 'error', 'Jira could not run this query.', outcome.messages);
+        case 'refused':
+          logger.warn(
+            { event: 'jira_refused_fresh_token', ...user, status: outcome.status },
+            'Jira refused a fresh token',
+          );
+          return renderConnect(res, true);
+        case 'unavailable':
+          return renderRetry(res, outcome.retryAfterSeconds);
+      }
+    }),
+  );
+  return router;
+}
