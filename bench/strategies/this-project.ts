@@ -1,0 +1,57 @@
+// `this project`: the token manager on the shared Redis (RedisTokenStore, redlock, pub/sub
+// notices), with the library's defaults, refresh-ahead included. With `pollIntervalMs` its
+// waiters poll instead of listening (part 2's comparison).
+
+import { type TokenManager, RedlockRefreshLock, createTokenManager } from '../../lib';
+import type { TokenResponseBody } from '../../sim';
+import { PollingRefreshLock } from './polling-refresh-lock';
+import { RotationTimeline } from './rotation-timeline';
+import type { ResolveUser, Strategy, StrategyContext, StrategyName } from './types';
+
+/** `ready()` arrives with the lead's start-up change; older managers simply lack it. */
+async function whenReady(manager: TokenManager): Promise<void> {
+  const ready = (manager as Partial<{ ready(): Promise<void> }>).ready;
+  if (typeof ready === 'function') await ready.call(manager);
+}
+
+export function thisProjectStrategy(
+  name: StrategyName,
+  ctx: StrategyContext,
+  pollIntervalMs?: number,
+): Strategy {
+  const lock =
+    pollIntervalMs === undefined
+      ? undefined
+      : new PollingRefreshLock(new RedlockRefreshLock({ redis: ctx.redisUrl, keyPrefix: ctx.keyPrefix }));
+  const timeline = new RotationTimeline();
+  const manager = createTokenManager({
+    logger: timeline.logger,
+    clientId: ctx.clientId,
+    clientSecret: ctx.clientSecret,
+    tokenUrl: ctx.tokenUrl,
+    redis: ctx.redisUrl,
+    lock,
+    keyPrefix: ctx.keyPrefix,
+    encryptionKey: ctx.encryptionKey,
+    now: ctx.now,
+    ...(ctx.sweeper ? {} : { recoveryIntervalMs: 0 }),
+    ...(pollIntervalMs === undefined ? {} : { noticeTimeoutMs: pollIntervalMs }),
+  });
+  return {
+    name,
+    seed: (user, tokens: TokenResponseBody) => manager.save(user, tokens),
+    // The library's own middleware, untouched: the hot path measures exactly what an app mounts.
+    middleware: (resolveUser: ResolveUser) => manager.middleware({ resolveUser }),
+    async ready() {
+      await whenReady(manager);
+      await manager.status({ clientKey: 'bench-ready', accountId: 'ready' });
+    },
+    idle: () => manager.whenIdle(),
+    rotationMarks: (since) => timeline.since(since),
+    stats: () => ({ ...manager.stats() }),
+    async close() {
+      await manager.close();
+      await lock?.close();
+    },
+  };
+}
