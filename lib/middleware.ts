@@ -39,6 +39,7 @@ export type MiddlewareDeps = Omit<JiraClientDeps, 'getAccessToken'>;
 
 interface TokenSource {
   getAccessToken(user: UserRef, options?: { rejected?: string }): Promise<AccessToken>;
+  cachedAccessToken?(user: UserRef): AccessToken | undefined;
 }
 
 export function createJiraMiddleware(
@@ -67,6 +68,13 @@ export function createJiraMiddleware(
       return;
     }
     const who = user;
+    // A cache hit continues synchronously: no promise, no extra turn of the event loop.
+    const cached = manager.cachedAccessToken?.(who);
+    if (cached) {
+      req.jira = createJiraContext(client, who, cached);
+      next();
+      return;
+    }
     manager.getAccessToken(who).then(
       (token) => {
         req.jira = createJiraContext(client, who, token);

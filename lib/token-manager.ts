@@ -51,6 +51,11 @@ export interface TokenManager {
    *   LockUnavailableError, StoreUnavailableError, ClientCredentialsRejectedError, RecordUnreadableError
    */
   getAccessToken(user: UserRef, options?: GetAccessTokenOptions): Promise<AccessToken>;
+  /**
+   * The user's access token if this process holds a fresh one, synchronously and with no I/O;
+   * otherwise undefined (then call {@link getAccessToken}). Starts refresh-ahead when due.
+   */
+  cachedAccessToken(user: UserRef): AccessToken | undefined;
   /** Express middleware that sets `req.jira`; see {@link MiddlewareOptions}. */
   middleware(options?: MiddlewareOptions): RequestHandler;
   /** Forgets the user's tokens (Atlassian has no revocation endpoint). */
@@ -131,20 +136,19 @@ export class DefaultTokenManager implements TokenManager {
     }
   }
 
+  cachedAccessToken(user: UserRef): AccessToken | undefined {
+    assertUserRef(user);
+    this.assertOpen();
+    return this.fromCache(user, userId(user));
+  }
+
   async getAccessToken(user: UserRef, options: GetAccessTokenOptions = {}): Promise<AccessToken> {
     assertUserRef(user);
     this.assertOpen();
     const { rejected } = options;
     const id = userId(user);
-    // 1. The hot path: no I/O at all.
-    const now = this.deps.now();
-    const cached = this.cache.get(id, now, rejected);
-    if (cached) {
-      this.deps.stats.cacheHits += 1;
-      if (inRefreshAheadWindow(cached, now, this.deps.settings.refreshAheadMs))
-        this.inBackground(user, 'refresh_ahead');
-      return { accessToken: cached.accessToken, expiresAt: cached.expiresAt, cloudId: cached.cloudId };
-    }
+    const cached = this.fromCache(user, id, rejected);
+    if (cached) return cached;
     if (rejected !== undefined) this.cache.invalidate(id);
     // 2. Join the load or refresh already running in this process.
     for (let running = this.inflight.get(id); running; running = this.inflight.get(id)) {
@@ -154,6 +158,17 @@ export class DefaultTokenManager implements TokenManager {
     const load = this.load(user, id, rejected).finally(() => this.inflight.delete(id));
     this.inflight.set(id, load);
     return load;
+  }
+
+  /** Step 1, the hot path: a fresh cached token with no I/O, and refresh-ahead when it is due. */
+  private fromCache(user: UserRef, id: string, rejected?: string): AccessToken | undefined {
+    const now = this.deps.now();
+    const cached = this.cache.get(id, now, rejected);
+    if (!cached) return undefined;
+    this.deps.stats.cacheHits += 1;
+    if (inRefreshAheadWindow(cached, now, this.deps.settings.refreshAheadMs))
+      this.inBackground(user, 'refresh_ahead');
+    return { accessToken: cached.accessToken, expiresAt: cached.expiresAt, cloudId: cached.cloudId };
   }
 
   middleware(options?: MiddlewareOptions): RequestHandler {
