@@ -22,6 +22,7 @@ export { MemoryTokenStore } from './memory-token-store';
 export { RedisTokenStore } from './redis-token-store';
 export { InProcessRefreshLock } from './in-process-refresh-lock';
 export { RedlockRefreshLock } from './redlock-refresh-lock';
+export { checkRedisPersistence, type RedisPersistence } from './redis-persistence';
 export { OAuthClient, TokenExchangeError, buildTokenRequest, processTokenResponse } from './oauth-client';
 export type { RefreshOutcome, ValidTokens } from './oauth-client';
 export type { Logger } from './logger';

@@ -106,7 +106,8 @@ export function processTokenResponse(status: number, bodyText: string): RefreshO
   if (error === 'invalid_client' || error === 'unauthorized_client') return { kind: 'invalid_client' };
   if (status >= 500) return { kind: 'in_doubt', reason: 'server_error', status };
   // A definite 4xx answer (rate limit, malformed request): the server refused, it did not rotate.
-  if (status >= 400 && error !== undefined) return { kind: 'not_rotated', status, error };
+  if (status >= 400 && error !== undefined)
+    return { kind: 'not_rotated', status, error: loggableCode(error) };
   if (status === 429) return { kind: 'not_rotated', status };
   return { kind: 'in_doubt', reason: 'bad_response', status };
 }
@@ -257,6 +258,15 @@ async function readCapped(response: Response, limit: number): Promise<string | n
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The `error` of a refusal as it may travel into logs: RFC 6749 §5.2 codes are short snake_case
+ * words, so one is kept as it is; anything else (a gateway echoing the request, and with it the
+ * refresh token or the client secret) becomes `unrecognized` (invariant 6).
+ */
+function loggableCode(error: string): string {
+  return /^[a-z][a-z_]{0,39}$/.test(error) ? error : 'unrecognized';
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | null {

@@ -60,7 +60,7 @@ const RETRY_AFTER_SECONDS = 5;
  * - Notices travel as `{"u": userId, "k": kind}` on the channel `${keyPrefix}notices`. The
  *   subscriber connection is created and subscribed in the constructor; it is the only extra
  *   connection per instance (invariant 9), and every waiter is served from memory. If it drops,
- *   ioredis re-subscribes when it reconnects; until then waiters fall back to their timeouts.
+ *   the lock re-subscribes when it reconnects; until then waiters fall back to their timeouts.
  *
  * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
  */
@@ -137,7 +137,10 @@ export class RedlockRefreshLock implements RefreshLock {
     // One attempt only: a lock held elsewhere means "wait for the notice", never a retry storm.
     this.redlock = new Redlock([this.client], { retryCount: 0, db });
 
-    this.subscriber = this.client.duplicate({ connectionName: subscriberName });
+    // No autoResubscribe: ioredis's own re-subscription after a reconnect leaves its promise
+    // unhandled, so a reconnect that fails again, times out or meets close() before Redis answers
+    // became an unhandled rejection, which crashes a Node process. This lock re-subscribes itself.
+    this.subscriber = this.client.duplicate({ connectionName: subscriberName, autoResubscribe: false });
     this.subscriber.on('error', (error: Error) =>
       this.logger.warn(
         { err: error },
@@ -145,10 +148,10 @@ export class RedlockRefreshLock implements RefreshLock {
       ),
     );
     this.subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
-    // ioredis re-subscribes after a reconnect only to channels it had confirmed; a subscription
-    // that failed before that (Redis down at start) is retried here, on the next connection.
+    // Every new connection subscribes, unless an attempt is still under way (ioredis re-sends one
+    // that a dropped connection left unanswered); one that failed is retried on the next connection.
     this.subscriber.on('ready', () => {
-      if (!this.subscribed && !this.subscribing && !this.closing) this.subscribe();
+      if (!this.subscribing && !this.closing) this.subscribe();
     });
     this.subscribe();
   }
@@ -263,7 +266,10 @@ export class RedlockRefreshLock implements RefreshLock {
       (error: unknown) => {
         this.subscribing = undefined;
         if (this.closing) return;
-        this.logger.warn({ err: error }, 'Could not subscribe to notices; retrying on the next connection');
+        this.logger.warn(
+          { event: 'notice_subscribe_failed', err: error },
+          'Could not subscribe to notices; retrying on the next connection',
+        );
       },
     );
   }

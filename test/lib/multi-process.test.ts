@@ -1,10 +1,9 @@
 // Invariant 1 across processes: four app processes, 50 concurrent calls each, one user, one
 // shared Redis: exactly one rotation, no revocation, and all 200 calls get the same token.
 
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fingerprint } from '../../lib';
+import { type ForkedChild, forkChild } from '../support/forked-child';
 import { HOUR, REDIS_URL, type Harness, createHarness } from '../support/manager-harness';
 
 const CHILD = join(__dirname, '../../dist/test/support/manager-child.js');
@@ -14,47 +13,20 @@ type ChildMessage =
   | { type: 'failed'; error: string }
   | { type: 'done'; results: Array<{ ok?: string; error?: string }>; stats: { rotations: number } };
 
-function spawnChild(h: Harness): {
-  child: ChildProcess;
-  next: (type: ChildMessage['type']) => Promise<ChildMessage>;
-} {
-  const child = fork(CHILD, [], {
-    env: {
-      ...process.env,
-      TOKEN_URL: h.server.tokenUrl,
-      REDIS_URL,
-      KEY_PREFIX: h.keyPrefix,
-      ENCRYPTION_KEY: h.encryptionKey,
-      CLIENT_KEY: h.user.clientKey,
-      ACCOUNT_ID: h.user.accountId,
-      SIM_NOW: String(h.server.sim.clock.now()),
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+function spawnChild(h: Harness): ForkedChild<ChildMessage> {
+  return forkChild<ChildMessage>(CHILD, {
+    TOKEN_URL: h.server.tokenUrl,
+    REDIS_URL,
+    KEY_PREFIX: h.keyPrefix,
+    ENCRYPTION_KEY: h.encryptionKey,
+    CLIENT_KEY: h.user.clientKey,
+    ACCOUNT_ID: h.user.accountId,
+    SIM_NOW: String(h.server.sim.clock.now()),
   });
-  const inbox: ChildMessage[] = [];
-  const waiting: Array<(m: ChildMessage) => void> = [];
-  child.on('message', (m: ChildMessage) => {
-    const w = waiting.shift();
-    if (w) w(m);
-    else inbox.push(m);
-  });
-  const next = (type: ChildMessage['type']): Promise<ChildMessage> =>
-    new Promise<ChildMessage>((resolve, reject) => {
-      const take = (m: ChildMessage): void =>
-        m.type === type ? resolve(m) : reject(new Error(JSON.stringify(m)));
-      const queued = inbox.shift();
-      if (queued) take(queued);
-      else waiting.push(take);
-      child.once('exit', (code) => reject(new Error(`child exited with ${code} before '${type}'`)));
-    });
-  return { child, next };
 }
 
 describe('four processes sharing Redis', () => {
   let h: Harness;
-  beforeAll(() => {
-    if (!existsSync(CHILD)) throw new Error(`${CHILD} is missing: run npm run build first (npm test does)`);
-  });
   afterEach(async () => h.close());
 
   test('4 processes × 50 concurrent calls after expiry: one rotation, no revocation, one token', async () => {
@@ -66,9 +38,7 @@ describe('four processes sharing Redis', () => {
       await Promise.all(children.map((c) => c.next('ready')));
       const simNow = h.server.sim.clock.now();
       for (const { child } of children) child.send({ type: 'go', concurrency: 50, simNow });
-      const done = (await Promise.all(children.map((c) => c.next('done')))) as Array<
-        Extract<ChildMessage, { type: 'done' }>
-      >;
+      const done = await Promise.all(children.map((c) => c.next('done')));
       const results = done.flatMap((d) => d.results);
       expect(results).toHaveLength(200);
       expect(results.filter((r) => r.error)).toEqual([]);
@@ -84,7 +54,7 @@ describe('four processes sharing Redis', () => {
       const parent = await h.manager.getAccessToken(h.user);
       expect(fingerprint(parent.accessToken)).toBe(results[0].ok);
     } finally {
-      for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
+      await Promise.all(children.map((c) => c.kill()));
     }
   });
 });

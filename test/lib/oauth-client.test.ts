@@ -254,6 +254,19 @@ describe('processTokenResponse', () => {
       });
     });
 
+    it.each([
+      ['an echoed refresh token', 'eyJhbGciOi.rt-Secret_123'],
+      ['a sentence', 'invalid_request: refresh_token rt-secret'],
+      ['an overlong word', 'x'.repeat(41)],
+    ])('a refusal whose error is not a snake_case code (%s) reports it as unrecognized', (_name, error) => {
+      // Invariant 6: the error field is logged, and a gateway may echo the request into it.
+      expect(processTokenResponse(400, JSON.stringify({ error }))).toEqual({
+        kind: 'not_rotated',
+        status: 400,
+        error: 'unrecognized',
+      });
+    });
+
     it('404 with an HTML page is in doubt (bad_response)', () => {
       expect(processTokenResponse(404, '<html><body>Not Found</body></html>')).toEqual({
         kind: 'in_doubt',

@@ -14,6 +14,8 @@ export interface CaptureLogger extends Logger {
   events(event: string): LogEntry[];
   /** Resolves at the first entry (past or future) with this event. */
   waitForEvent(event: string): Promise<LogEntry>;
+  /** Resolves once `count` entries (past or future) have this event. */
+  waitForEvents(event: string, count: number): Promise<LogEntry[]>;
   /** Everything logged, as one string, for secret scans. */
   text(): string;
 }
@@ -21,6 +23,8 @@ export interface CaptureLogger extends Logger {
 export function captureLogger(): CaptureLogger {
   const entries: LogEntry[] = [];
   const waiters: Array<{ event: string; resolve: (entry: LogEntry) => void }> = [];
+  const counters: Array<{ event: string; count: number; resolve: (entries: LogEntry[]) => void }> = [];
+  const matching = (event: string): LogEntry[] => entries.filter((e) => e.obj.event === event);
   const log =
     (level: LogEntry['level']) =>
     (obj: Record<string, unknown>, msg?: string): void => {
@@ -32,6 +36,12 @@ export function captureLogger(): CaptureLogger {
           waiter.resolve(entry);
         }
       }
+      for (const counter of [...counters]) {
+        const found = matching(counter.event);
+        if (found.length < counter.count) continue;
+        counters.splice(counters.indexOf(counter), 1);
+        counter.resolve(found);
+      }
     };
   return {
     entries,
@@ -39,11 +49,16 @@ export function captureLogger(): CaptureLogger {
     info: log('info'),
     warn: log('warn'),
     error: log('error'),
-    events: (event) => entries.filter((e) => e.obj.event === event),
+    events: matching,
     waitForEvent: (event) => {
       const found = entries.find((e) => e.obj.event === event);
       if (found) return Promise.resolve(found);
       return new Promise((resolve) => waiters.push({ event, resolve }));
+    },
+    waitForEvents: (event, count) => {
+      const found = matching(event);
+      if (found.length >= count) return Promise.resolve(found);
+      return new Promise((resolve) => counters.push({ event, count, resolve }));
     },
     text: () => entries.map((e) => `${e.msg ?? ''} ${JSON.stringify(e.obj, replaceErrors)}`).join('\n'),
   };

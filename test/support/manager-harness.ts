@@ -32,16 +32,30 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  /**
+   * A Redis of the test's own (one it stops and restarts). Each manager then connects by URL with
+   * a client of its own and the factory's fail-fast options, as separate processes would.
+   */
+  redisUrl?: string;
+}
+
 export async function createHarness(
   configuration: Configuration,
   overrides: Partial<TokenManagerOptions> = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const server = await startSim();
   const probe = fetchProbe();
   const logger = captureLogger();
   const keyPrefix = `jtr-test:${randomUUID()}:`;
   const encryptionKey = randomBytes(32).toString('base64');
-  const redis = configuration === 'redis' ? new Redis(REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined;
+  const redis =
+    configuration === 'redis'
+      ? new Redis(options.redisUrl ?? REDIS_URL, { maxRetriesPerRequest: 1 })
+      : undefined;
+  // A Redis that the test stops makes this admin client complain; it is only used to clean up.
+  if (options.redisUrl) redis?.on('error', () => undefined);
   // Memory: siblings share the store but not the lock, like processes whose lock lapsed.
   const memoryStore = configuration === 'memory' ? new MemoryTokenStore() : undefined;
   const managers: TokenManager[] = [];
@@ -54,7 +68,7 @@ export async function createHarness(
       fetch: probe.fetch,
       now: () => server.sim.clock.now(),
       logger,
-      redis,
+      redis: options.redisUrl ?? redis,
       store: memoryStore,
       keyPrefix,
       encryptionKey,

@@ -1,0 +1,95 @@
+// `npm run chaos -- [--rounds N] [--processes P] [--concurrency C] [--users U] [--seed S] [--json]`:
+// the chaos scenario at any size. Prints a line per round and a summary; with --json the output
+// ends with one line of JSON (the figures). Exits 1 when a chain suffered or a request went unserved.
+
+import { join } from 'node:path';
+import { type ChaosOptions, type ChaosReport, runChaos } from './scenario';
+
+const USAGE = `Usage: npm run chaos -- [options]
+  --rounds N        expiry rounds (default 50)
+  --processes P     app processes sharing Redis (default 4)
+  --concurrency C   concurrent requests per process per round (default 20)
+  --users U         users, each with a token chain (default 4)
+  --seed S          seed of the simulator's chaos (default 1)
+  --redis-url URL   the Redis to share (default $REDIS_URL or redis://127.0.0.1:6379)
+  --json            end the output with one line of JSON: the figures`;
+
+type Numeric = 'rounds' | 'processes' | 'concurrency' | 'users' | 'seed';
+const NUMERIC: Record<string, Numeric> = {
+  '--rounds': 'rounds',
+  '--processes': 'processes',
+  '--concurrency': 'concurrency',
+  '--users': 'users',
+  '--seed': 'seed',
+};
+
+function parseArgs(argv: string[]): { options: ChaosOptions; json: boolean } {
+  const options: ChaosOptions = {
+    rounds: 50,
+    processes: 4,
+    concurrency: 20,
+    users: 4,
+    seed: 1,
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    workerPath: join(__dirname, '../test/support/chaos-child.js'),
+  };
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--redis-url' && argv[i + 1]) options.redisUrl = argv[++i];
+    else if (arg in NUMERIC && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) > 0) {
+      options[NUMERIC[arg]] = Number(argv[++i]);
+    } else {
+      throw new RangeError(`Unknown or malformed argument: ${arg}\n${USAGE}`);
+    }
+  }
+  return { options, json };
+}
+
+/** The run passed when no chain suffered, every request was served, and nothing leaked. */
+function passed({ figures: f, leaked }: ChaosReport): boolean {
+  return (
+    f.revocations === 0 &&
+    f.reauthorizationRequired === 0 &&
+    f.lostChains === 0 &&
+    f.unhandled === 0 &&
+    f.ok + f.served503 === f.requests &&
+    leaked.length === 0
+  );
+}
+
+async function main(): Promise<void> {
+  const { options, json } = parseArgs(process.argv.slice(2));
+  console.log(
+    `chaos: ${options.processes} processes × ${options.concurrency} requests × ${options.rounds} rounds, ` +
+      `${options.users} users, seed ${options.seed}`,
+  );
+  const report = await runChaos({ ...options, log: (line) => console.log(line) });
+  const { figures: f, sim } = report;
+  console.log(
+    [
+      `requests            ${f.requests}`,
+      `ok (valid token)    ${f.ok}`,
+      `503 + Retry-After   ${f.served503} ${JSON.stringify(report.codes)}`,
+      `revocations         ${f.revocations}`,
+      `reauthorization     ${f.reauthorizationRequired}`,
+      `lost chains         ${f.lostChains}`,
+      `unhandled           ${f.unhandled}`,
+      `simulator           ${sim.tokenRequests} token requests, ${sim.rotations} rotations, ${sim.leewayReuses} leeway reuses`,
+      `chaos applied       ${JSON.stringify(sim.chaos)}`,
+      `in doubt (entered)  ${JSON.stringify(report.inDoubt)}; recovered ${report.recoveries}`,
+      `duration            ${(report.durationMs / 1000).toFixed(1)} s`,
+      `verdict             ${passed(report) ? 'PASS' : 'FAIL'}`,
+    ].join('\n'),
+  );
+  if (report.otherAnswers.length > 0) console.log('unserved answers:', JSON.stringify(report.otherAnswers));
+  if (report.leaked.length > 0) console.log('secrets in logs:', JSON.stringify(report.leaked));
+  if (json) console.log(JSON.stringify(f));
+  process.exitCode = passed(report) ? 0 : 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
