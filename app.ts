@@ -6,7 +6,13 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import ace, { type AddOn } from 'atlassian-connect-express';
 import type { Redis } from 'ioredis';
-import { type Logger, OAuthClient, type TokenManager, createTokenManager } from './lib';
+import {
+  type Logger,
+  OAuthClient,
+  type TokenManager,
+  checkRedisPersistence,
+  createTokenManager,
+} from './lib';
 import { type Simulator, createSimulator } from './sim';
 import { tenantBaseUrl } from './app/ace-context';
 import { ACE_STORE_ADAPTERS, type AceStore } from './app/ace-store';
@@ -18,7 +24,7 @@ import { LaunchTokens } from './app/launch-token';
 import { aceLogger, createLogger } from './app/logger';
 import { MemoryOneTimeStore, type OneTimeStore } from './app/one-time-store';
 import { PATHS } from './app/paths';
-import { createRedisClient, quitRedis, warnUnlessPersistent } from './app/redis';
+import { createRedisClient, quitRedis } from './app/redis';
 import { RedisOneTimeStore } from './app/redis-one-time-store';
 import { registerAceStores } from './app/register-ace-stores';
 import { requestLog } from './app/request-log';
@@ -97,7 +103,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const redis: Redis | undefined = config.redisUrl
     ? createRedisClient(config.redisUrl, 'jtr-app', logger)
     : undefined;
-  if (redis) await warnUnlessPersistent(redis, logger);
+  // A Redis that forgets tokens on restart forgets every user's Jira connection: say so at start.
+  if (redis) await checkRedisPersistence(redis, logger);
   const oneTimeStore = (namespace: string): OneTimeStore =>
     redis
       ? new RedisOneTimeStore({ redis, keyPrefix: config.keyPrefix, namespace })

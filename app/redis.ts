@@ -1,5 +1,5 @@
-// The app's Redis connections: fail fast (a Redis outage is a 503, not a hang), log errors without
-// the URL (it may hold a password), and warn when the Redis that holds tokens does not persist.
+// The app's Redis connections: fail fast (a Redis outage is a 503, not a hang), and log errors
+// without the URL (it may hold a password).
 
 import IORedis, { type Redis } from 'ioredis';
 import type { Logger } from '../lib';
@@ -16,23 +16,4 @@ export function createRedisClient(url: string, name: string, logger: Logger): Re
 /** Quits a client, or drops it when the server is gone. */
 export async function quitRedis(client: Redis): Promise<void> {
   await client.quit().catch(() => client.disconnect());
-}
-
-/**
- * A rotated refresh token that Redis loses on restart kills the user's chain, so the token Redis
- * must persist every write (DESIGN.md). Warns when `appendonly` is off; managed Redis services
- * that forbid CONFIG are skipped quietly.
- */
-export async function warnUnlessPersistent(client: Redis, logger: Logger): Promise<void> {
-  try {
-    const reply = (await client.config('GET', 'appendonly')) as string[];
-    if (reply[1] === 'no') {
-      logger.warn(
-        { event: 'redis_not_persistent' },
-        'Redis runs without appendonly: a restart can lose rotated refresh tokens (set appendonly yes)',
-      );
-    }
-  } catch {
-    logger.debug({ event: 'redis_config_unavailable' }, 'Could not read the Redis appendonly setting');
-  }
 }
