@@ -108,6 +108,8 @@ export interface TokenManagerDeps {
 }
 
 const SWEEP_BATCH = 100;
+/** For a takeover outside the lock: there is no lock whose loss could abort it. */
+const NOT_ABORTED = new AbortController().signal;
 
 export class DefaultTokenManager implements TokenManager {
   private readonly cache: AccessTokenCache;
@@ -315,6 +317,13 @@ export class DefaultTokenManager implements TokenManager {
             );
             if (attempt.acquired && attempt.value.kind === 'token')
               return this.fromRotation(user, id, epoch, attempt.value);
+            if (!attempt.acquired && read.record.state === 'rotating' && assessment.action === 'recover') {
+              // The holder's lease ran out, so it died or lost its lock, yet its lock key may
+              // live on until its TTL. The fenced lease's CAS alone decides who takes over
+              // (invariant 1), so waiting out a dead holder's TTL would only turn waiters into 503s.
+              const taken = await this.rotator.runUnderLock(user, { rejected }, NOT_ABORTED);
+              if (taken.kind === 'token') return this.fromRotation(user, id, epoch, taken);
+            }
           }
           if (performance.now() >= giveUpAt) {
             throw new LockUnavailableError(

@@ -248,6 +248,27 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     expect(h.server.sim.stats()).toMatchObject({ rotations: 2, revocations: 0 });
   });
 
+  test("a holder that died mid-call is taken over when its lease ends, without waiting out its lock's TTL", async () => {
+    await open({ waitTimeoutMs: 5_000 });
+    await h.consent();
+    h.expire();
+    // The holder's request reaches the server (which rotates) and its answer never comes back:
+    // it died with its lock still held, as a SIGKILLed process leaves it.
+    const held = holdNextAnswer(h.probe);
+    void h.manager.getAccessToken(h.user).catch(() => undefined);
+    await held.arrived;
+    const sibling = h.sibling();
+    const waiting = sibling.getAccessToken(h.user);
+    await h.logger.waitForEvent('lease_held_elsewhere');
+    h.server.sim.clock.advance(26_000); // past the lease (25 s), long before a 40 s lock TTL
+    const token = await waiting;
+    expect(h.probe.secrets.has(token.accessToken)).toBe(true);
+    expect(sibling.stats().inDoubt.holder_died).toBe(1);
+    expect(h.server.sim.stats()).toMatchObject({ rotations: 1, leewayReuses: 1, revocations: 0 });
+    held.release();
+    await h.manager.whenIdle();
+  });
+
   test('invalid_grant after a sibling rotated adopts its tokens, no reauthorization', async () => {
     await open();
     await h.consent();
