@@ -1,4 +1,4 @@
-// The logging seam: a pino-compatible subset, so lib/ never writes to the console.
+// The logging seam: a pino-compatible subset, so lib/ never writes to stdout itself.
 
 type LogFn = (obj: Record<string, unknown>, msg?: string) => void;
 

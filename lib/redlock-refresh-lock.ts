@@ -115,7 +115,7 @@ export class RedlockRefreshLock implements RefreshLock {
     this.ownsClient = typeof redis === 'string';
     this.client = typeof redis === 'string' ? new Redis(redis) : redis;
     if (this.ownsClient) {
-      // Nobody else can listen on a client we created; without a listener ioredis writes to the console.
+      // Nobody else can listen on a client we created; without a listener ioredis prints its errors itself.
       this.client.on('error', (error: Error) =>
         this.logger.warn({ err: error }, 'Refresh lock Redis connection error'),
       );

@@ -84,9 +84,12 @@ export function connectRoutes(deps: RouteDeps): Router {
     res.status(status).render('connect-result', { title, message, result, scripts: POPUP_SCRIPTS });
   };
 
+  // Calls from the macro's iframe: a context JWT (AP.context.getToken), never a cookie, never cached.
+  const fromIframe = [headers.noStore, addon.checkValidToken(), forgetAceSessionToken];
+
   const router = express.Router();
 
-  router.post('/jira/launch', headers.noStore, addon.checkValidToken(), forgetAceSessionToken, (req, res) => {
+  router.post('/jira/launch', ...fromIframe, (req, res) => {
     const user = requireUser(req, res);
     if (user) res.json({ launch: launches.issue(user) });
   });
@@ -163,9 +166,7 @@ export function connectRoutes(deps: RouteDeps): Router {
 
   router.get(
     '/jira/status',
-    headers.noStore,
-    addon.checkValidToken(),
-    forgetAceSessionToken,
+    ...fromIframe,
     asyncRoute(async (req, res) => {
       const user = requireUser(req, res);
       if (!user) return;
@@ -180,9 +181,7 @@ export function connectRoutes(deps: RouteDeps): Router {
 
   router.post(
     '/jira/disconnect',
-    headers.noStore,
-    addon.checkValidToken(),
-    forgetAceSessionToken,
+    ...fromIframe,
     asyncRoute(async (req, res) => {
       const user = requireUser(req, res);
       if (!user) return;

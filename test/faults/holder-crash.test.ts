@@ -7,7 +7,7 @@ import { fingerprint } from '../../lib';
 import { CRASH_POINTS, type CrashPoint } from '../support/crash-points';
 import type { CallResult, FaultMessage } from '../support/fault-protocol';
 import { type ForkedChild, forkChild } from '../support/forked-child';
-import { type Harness, REDIS_URL, createHarness, leakedSecrets } from '../support/manager-harness';
+import { type Harness, childEnv, createHarness, leakedSecrets } from '../support/manager-harness';
 
 const CHILD = join(__dirname, '../../dist/test/support/fault-child.js');
 
@@ -63,13 +63,7 @@ describe.each(CRASH_POINTS)('the lock holder is SIGKILLed %s', (point) => {
 
   function spawn(env: { crashAt?: CrashPoint; pause?: boolean; recoveryIntervalMs?: number } = {}): Child {
     const child = forkChild<FaultMessage>(CHILD, {
-      TOKEN_URL: h.server.tokenUrl,
-      REDIS_URL,
-      KEY_PREFIX: h.keyPrefix,
-      ENCRYPTION_KEY: h.encryptionKey,
-      CLIENT_KEY: h.user.clientKey,
-      ACCOUNT_ID: h.user.accountId,
-      SIM_NOW: String(h.server.sim.clock.now()),
+      ...childEnv(h),
       CRASH_AT: env.crashAt ?? '',
       PAUSE_AT_LEASE: env.pause ? '1' : '',
       SECRETS: JSON.stringify([...h.probe.secrets]),

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { fingerprint } from '../../lib';
 import { type ForkedChild, forkChild } from '../support/forked-child';
-import { HOUR, REDIS_URL, type Harness, createHarness } from '../support/manager-harness';
+import { HOUR, type Harness, childEnv, createHarness } from '../support/manager-harness';
 
 const CHILD = join(__dirname, '../../dist/test/support/manager-child.js');
 
@@ -15,13 +15,7 @@ type ChildMessage =
 
 function spawnChild(h: Harness): ForkedChild<ChildMessage> {
   return forkChild<ChildMessage>(CHILD, {
-    TOKEN_URL: h.server.tokenUrl,
-    REDIS_URL,
-    KEY_PREFIX: h.keyPrefix,
-    ENCRYPTION_KEY: h.encryptionKey,
-    CLIENT_KEY: h.user.clientKey,
-    ACCOUNT_ID: h.user.accountId,
-    SIM_NOW: String(h.server.sim.clock.now()),
+    ...childEnv(h),
   });
 }
 

@@ -118,3 +118,16 @@ export function leakedSecrets(logger: CaptureLogger, secrets: Iterable<string>):
   const text = logger.text();
   return [...secrets].filter((secret) => text.includes(secret)).map((s) => `${s.slice(0, 4)}…`);
 }
+
+/** What a child app process needs to join a harness: its simulator, Redis, keys, user and clock. */
+export function childEnv(h: Harness): Record<string, string> {
+  return {
+    TOKEN_URL: h.server.tokenUrl,
+    REDIS_URL,
+    KEY_PREFIX: h.keyPrefix,
+    ENCRYPTION_KEY: h.encryptionKey,
+    CLIENT_KEY: h.user.clientKey,
+    ACCOUNT_ID: h.user.accountId,
+    SIM_NOW: String(h.server.sim.clock.now()),
+  };
+}
