@@ -117,7 +117,12 @@ export class KeepAliveSweeper {
     }
     if (result.rotated + result.failed > 0) {
       logger[result.failed > 0 ? 'warn' : 'info'](
-        { event: 'keep_alive_swept', rotated: result.rotated, failed: result.failed, skipped: result.skipped },
+        {
+          event: 'keep_alive_swept',
+          rotated: result.rotated,
+          failed: result.failed,
+          skipped: result.skipped,
+        },
         'Kept idle Jira token chains alive',
       );
     }
@@ -153,6 +158,7 @@ export class KeepAliveSweeper {
           if (signal.aborted) return;
           throw error;
         }
+        if (signal.aborted) return;
         const outcome = await this.deps.rotate(user);
         if (outcome === 'rotated') {
           result.rotated += 1;

@@ -13,25 +13,31 @@ export interface PacerClock {
  * `ceil(perSecond)` starts.
  */
 export class RatePacer {
-  private readonly spacingMs: number;
-  private nextAt?: number;
+  /** Slots are counted from an origin (not summed), so rounding never lets a window hold one more. */
+  private origin = 0;
+  private slots = 0;
 
   /** @throws TypeError unless `perSecond` is a positive finite number. */
   constructor(
-    perSecond: number,
+    private readonly perSecond: number,
     private readonly clock: PacerClock,
   ) {
     if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0) {
       throw new TypeError('perSecond must be a positive finite number');
     }
-    this.spacingMs = 1000 / perSecond;
   }
 
   /** Resolves when the next start is allowed; rejects if `signal` aborts while waiting. */
   async next(signal?: AbortSignal): Promise<void> {
     const now = this.clock.now();
-    const at = Math.max(this.nextAt ?? now, now);
-    this.nextAt = at + this.spacingMs;
-    if (at > now) await this.clock.sleep(at - now, signal);
+    const at = this.origin + (this.slots * 1000) / this.perSecond;
+    if (this.slots === 0 || at <= now) {
+      // The first start, or work slower than the rate: go now, and count from here (no catch-up burst).
+      this.origin = now;
+      this.slots = 1;
+      return;
+    }
+    this.slots += 1;
+    await this.clock.sleep(at - now, signal);
   }
 }

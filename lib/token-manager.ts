@@ -283,7 +283,16 @@ export class DefaultTokenManager implements TokenManager {
     const familyExpiresAt = familyStartedAt + familyLifetimeMs;
     const reconnectSoon =
       state !== 'reauthorization_required' && this.deps.now() >= familyExpiresAt - reconnectNoticeMs;
-    return { state, expiresAt, lastRotatedAt, familyStartedAt, familyExpiresAt, reconnectSoon, site, inDoubt };
+    return {
+      state,
+      expiresAt,
+      lastRotatedAt,
+      familyStartedAt,
+      familyExpiresAt,
+      reconnectSoon,
+      site,
+      inDoubt,
+    };
   }
 
   recoverInDoubt(): Promise<number> {
