@@ -193,7 +193,7 @@ describe('createTokenManager options', () => {
       await expectOptionError({ ...required, [name]: value }, name);
     });
 
-    it.each([false, 0, 0.5, 89.9])('accepts keepAliveAfterDays %p', async (keepAliveAfterDays) => {
+    it.each([false, 0, 0.5, 89.9] as const)('accepts keepAliveAfterDays %p', async (keepAliveAfterDays) => {
       await createTokenManager({ ...required, keepAliveAfterDays }).close();
     });
 
