@@ -1,5 +1,6 @@
 // The keep-alive rate limit, on a fake clock: rotations start at most keepAliveRatePerSecond a
 // second, whatever the batch size, and a closing manager stops a sweep between two rotations.
+// And the sweeper's timer: every interval plus its jitter, until closed.
 
 import { KeepAliveSweeper, type KeepAliveSettings } from '../../lib/keep-alive';
 import { InProcessRefreshLock } from '../../lib/in-process-refresh-lock';
@@ -67,7 +68,7 @@ describe('RatePacer', () => {
 });
 
 describe('KeepAliveSweeper pacing', () => {
-  const setup = async (count: number, settings: Partial<KeepAliveSettings> = {}) => {
+  const setup = async (count: number, settings: Partial<KeepAliveSettings> = {}, random?: () => number) => {
     const store = new MemoryTokenStore();
     const users: UserRef[] = Array.from({ length: count }, (_, i) => ({
       clientKey: 'tenant-pacing',
@@ -97,6 +98,7 @@ describe('KeepAliveSweeper pacing', () => {
       now: () => NOW,
       pacer: clock,
       settings: { afterMs: 30 * DAY, intervalMs: 0, ratePerSecond: 4, batchSize: 3, ...settings },
+      random,
     });
     return { sweeper, clock, started, stats, users };
   };
@@ -126,5 +128,36 @@ describe('KeepAliveSweeper pacing', () => {
     expect(sweep.rotated).toBe(2);
     expect(started).toHaveLength(2);
     expect(await sweeper.sweep()).toEqual({ swept: false, rotated: 0, failed: 0, skipped: 0 });
+  });
+
+  describe('the timer', () => {
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('sweeps after the interval plus its jitter, again after the next one, and never after close', async () => {
+      jest.useFakeTimers();
+      const { sweeper, started } = await setup(1, { intervalMs: 10_000 }, () => 0.5);
+      sweeper.start();
+      // 10 000 ms + 10 % × 0.5 of jitter = 10 500 ms.
+      await jest.advanceTimersByTimeAsync(10_499);
+      expect(started).toHaveLength(0);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(started).toHaveLength(1);
+      expect(jest.getTimerCount()).toBe(1); // the next sweep is scheduled
+      await sweeper.close();
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it.each([
+      ['keep-alive is disabled', { afterMs: 0, intervalMs: 10_000 }],
+      ['the interval is 0', { intervalMs: 0 }],
+    ])('is not started when %s', async (_case, settings) => {
+      jest.useFakeTimers();
+      const { sweeper } = await setup(1, settings);
+      sweeper.start();
+      expect(jest.getTimerCount()).toBe(0);
+      await sweeper.close();
+    });
   });
 });
