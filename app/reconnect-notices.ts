@@ -4,7 +4,6 @@
 // store once per access token, not once per page, and the macro's hot path stays free of I/O.
 
 import { type Logger, type TokenManager, type UserRef, fingerprint } from '../lib';
-import { userId } from '../lib/user-key';
 
 /** What the macro shows: the day (UTC, `YYYY-MM-DD`) the user's Jira connection ends. */
 export interface ReconnectNotice {
@@ -29,7 +28,8 @@ export class ReconnectNotices {
 
   /** The notice for a user whose request carries `accessToken`. Never rejects. */
   async of(user: UserRef, accessToken: string): Promise<ReconnectNotice | undefined> {
-    const id = userId(user);
+    // JSON of the pair: injective whatever characters the ids hold.
+    const id = JSON.stringify([user.clientKey, user.accountId]);
     const token = fingerprint(accessToken);
     const known = this.byUser.get(id);
     if (known?.token === token) return known.notice;
