@@ -1,13 +1,14 @@
 // The factory: check options, pick the store and lock (Redis or in-process), wire the manager.
 
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import IORedis, { type Redis } from 'ioredis';
 import { InProcessRefreshLock } from './in-process-refresh-lock';
 import { DEFAULT_JIRA_RETRY, sleep } from './jira-retry';
 import { silentLogger } from './logger';
 import { MemoryTokenStore } from './memory-token-store';
 import { OAuthClient } from './oauth-client';
-import { type TokenManagerOptions, resolveOptions } from './options';
+import { DAY_MS, type TokenManagerOptions, resolveOptions } from './options';
 import { RecordAccess } from './record-access';
 import { RedisTokenStore } from './redis-token-store';
 import { RedlockRefreshLock } from './redlock-refresh-lock';
@@ -104,9 +105,18 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       recoveryIntervalMs: o.recoveryIntervalMs,
       refreshAheadMs: o.refreshAheadMs,
       inDoubtRetryMs: o.inDoubtRetryMs,
+      keepAliveAfterMs: o.keepAliveAfterDays === false ? 0 : o.keepAliveAfterDays * DAY_MS,
+      familyLifetimeMs: o.familyLifetimeDays * DAY_MS,
+      reconnectNoticeMs: o.reconnectNoticeDays * DAY_MS,
       waitTimeoutMs: o.waitTimeoutMs,
       noticeTimeoutMs: o.noticeTimeoutMs,
     },
+    keepAlive: {
+      intervalMs: o.keepAliveIntervalMs,
+      ratePerSecond: o.keepAliveRatePerSecond,
+      batchSize: o.keepAliveBatchSize,
+    },
+    pacer: { now: () => performance.now(), sleep },
     jira: {
       apiBaseUrl: o.apiBaseUrl,
       apiTimeoutMs: o.apiTimeoutMs,

@@ -4,7 +4,7 @@ import { LockUnavailableError } from './errors';
 import type { Logger } from './logger';
 import { silentLogger } from './logger';
 import { NoticeHub, assertNotice } from './notice-hub';
-import type { Notice, RefreshLock } from './refresh-lock';
+import { type Notice, type RefreshLock, assertJobName } from './refresh-lock';
 import type { UserRef } from './types';
 import { assertUserRef, userId } from './user-key';
 
@@ -43,8 +43,26 @@ export class InProcessRefreshLock implements RefreshLock {
     assertUserRef(user);
     if (typeof fn !== 'function') throw new TypeError('tryWithLock(user, fn): fn must be a function');
     this.assertOpen();
+    return this.tryHolding(userId(user), fn);
+  }
+
+  /** @inheritDoc */
+  async tryWithJobLock<T>(
+    job: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    assertJobName(job);
+    if (typeof fn !== 'function') throw new TypeError('tryWithJobLock(job, fn): fn must be a function');
+    this.assertOpen();
+    // `:` never occurs in a user id (base64url), so a job cannot take a user's lock.
+    return this.tryHolding(`job:${job}`, fn);
+  }
+
+  private async tryHolding<T>(
+    id: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
     // Checked and taken before the first await, so two calls in the same tick cannot both win.
-    const id = userId(user);
     if (this.held.has(id)) return { acquired: false };
     this.held.add(id);
     try {

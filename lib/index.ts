@@ -2,6 +2,7 @@
 
 export { createTokenManager } from './create-token-manager';
 export type { TokenManager, TokenStatus, GetAccessTokenOptions } from './token-manager';
+export type { KeepAliveSweep } from './keep-alive';
 export type { TokenManagerOptions } from './options';
 export { DEFAULTS } from './options';
 export type { MiddlewareOptions } from './middleware';

@@ -73,6 +73,29 @@ export interface TokenManagerOptions {
   inDoubtRetryMs?: number;
   /** How often each process's recovery sweeper looks for in-doubt records. Default 5 000; 0 disables it. */
   recoveryIntervalMs?: number;
+  /**
+   * Keep-alive: Atlassian expires a refresh token unused for 90 days. A sweeper rotates every
+   * active chain idle (not rotated) for longer than this many days, through the same locked
+   * protocol as requests. Default 30; `0` or `false` disables keep-alive. Must be below 90.
+   */
+  keepAliveAfterDays?: number | false;
+  /**
+   * How often the keep-alive sweeper runs, plus up to 10 % random jitter; one process of the
+   * cluster sweeps at a time. Default 3 600 000 (1 hour); 0 disables the timer
+   * (`keepAlive()` still sweeps on demand).
+   */
+  keepAliveIntervalMs?: number;
+  /** At most this many keep-alive rotations per second, per sweep. Default 2. */
+  keepAliveRatePerSecond?: number;
+  /** Idle records the keep-alive sweeper reads per page of the idle index. Default 100. */
+  keepAliveBatchSize?: number;
+  /** Atlassian's absolute lifetime of a token family, counted from consent. Default 365 (days). */
+  familyLifetimeDays?: number;
+  /**
+   * `status()` reports `reconnectSoon` once the family has fewer than this many days left, so the
+   * app can ask the user to reconnect before the chain dies. Default 14 (days).
+   */
+  reconnectNoticeDays?: number;
   /** Prefix of every Redis key. Default `jtr:`. */
   keyPrefix?: string;
   /** A pino-compatible logger. Default: silent. */
@@ -103,8 +126,20 @@ export const DEFAULTS = Object.freeze({
   inDoubtSafetyMs: 60_000,
   recoveryIntervalMs: 5_000,
   inDoubtRetryMs: 5_000,
+  keepAliveAfterDays: 30 as number | false,
+  keepAliveIntervalMs: 3_600_000,
+  keepAliveRatePerSecond: 2,
+  keepAliveBatchSize: 100,
+  familyLifetimeDays: 365,
+  reconnectNoticeDays: 14,
   keyPrefix: 'jtr:',
 });
+
+/** A day in milliseconds: the keep-alive and family options are in days. */
+export const DAY_MS = 86_400_000;
+
+/** Atlassian expires a refresh token unused for this many days; keep-alive must act sooner. */
+export const INACTIVITY_EXPIRY_DAYS = 90;
 
 /** Options after validation, with every default applied. */
 export type ResolvedOptions = Required<
@@ -165,6 +200,7 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
   if (resolved.leaseMs >= resolved.lockTtlMs) throw new TypeError('lockTtlMs must exceed leaseMs');
   if (resolved.inDoubtSafetyMs >= resolved.leewayMs)
     throw new TypeError('inDoubtSafetyMs must be less than leewayMs');
+  checkKeepAlive(resolved);
   if (typeof resolved.keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
   if (typeof resolved.fetch !== 'function')
     throw new TypeError('fetch must be a function (Node 20 has a global one)');
@@ -175,6 +211,34 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
   }
   if (typeof options.redis === 'string') requireUrl(options.redis, 'redis', ['redis:', 'rediss:']);
   return resolved;
+}
+
+function checkKeepAlive(resolved: ResolvedOptions): void {
+  const after = resolved.keepAliveAfterDays;
+  if (after !== false && !(isFiniteNumber(after) && after >= 0 && after < INACTIVITY_EXPIRY_DAYS)) {
+    throw new TypeError(
+      `keepAliveAfterDays must be false, 0 (both disable keep-alive) or a number of days below ${INACTIVITY_EXPIRY_DAYS}`,
+    );
+  }
+  requireNonNegativeInteger(resolved.keepAliveIntervalMs, 'keepAliveIntervalMs');
+  if (resolved.keepAliveIntervalMs > DAY_MS)
+    throw new TypeError('keepAliveIntervalMs must be at most a day (86400000)');
+  const rate = resolved.keepAliveRatePerSecond;
+  if (!isFiniteNumber(rate) || rate <= 0)
+    throw new TypeError('keepAliveRatePerSecond must be a positive number (rotations per second)');
+  const batch = resolved.keepAliveBatchSize;
+  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 10_000)
+    throw new TypeError('keepAliveBatchSize must be an integer from 1 to 10000');
+  const lifetime = resolved.familyLifetimeDays;
+  if (!isFiniteNumber(lifetime) || lifetime <= 0)
+    throw new TypeError('familyLifetimeDays must be a positive number of days');
+  const notice = resolved.reconnectNoticeDays;
+  if (!isFiniteNumber(notice) || notice < 0 || notice >= lifetime)
+    throw new TypeError('reconnectNoticeDays must be a number of days from 0 to below familyLifetimeDays');
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

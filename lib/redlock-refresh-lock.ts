@@ -7,7 +7,7 @@ import { LockUnavailableError } from './errors';
 import type { Logger } from './logger';
 import { silentLogger } from './logger';
 import { NoticeHub, assertNotice, isNoticeKind } from './notice-hub';
-import type { Notice, RefreshLock } from './refresh-lock';
+import { type Notice, type RefreshLock, assertJobName } from './refresh-lock';
 import type { UserRef } from './types';
 import { assertUserRef, encodeAccountId, parseUserId, tenantTag, userId } from './user-key';
 
@@ -43,6 +43,9 @@ export const REDLOCK_REFRESH_LOCK_DEFAULTS = Object.freeze({
   maxExtensionThresholdMs: 5_000,
   subscriberName: 'jtr-notices',
 });
+
+/** Who holds a lock, for log lines: a user's identifiers, or a job's name. */
+type LockSubject = { clientKey: string; accountId: string } | { job: string };
 
 /** Retry-After of every LockUnavailableError: long enough for a Redis restart or failover to start. */
 const RETRY_AFTER_SECONDS = 5;
@@ -190,9 +193,32 @@ export class RedlockRefreshLock implements RefreshLock {
     assertUserRef(user);
     if (typeof fn !== 'function') throw new TypeError('tryWithLock(user, fn): fn must be a function');
     this.assertOpen();
+    return this.tryHolding(this.lockKey(user), { clientKey: user.clientKey, accountId: user.accountId }, fn);
+  }
+
+  /**
+   * Like {@link RedlockRefreshLock.tryWithLock}, on the key `${keyPrefix}job:<job>`: one holder
+   * per job across every process on this Redis, extended while `fn` runs.
+   */
+  async tryWithJobLock<T>(
+    job: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    assertJobName(job);
+    if (typeof fn !== 'function') throw new TypeError('tryWithJobLock(job, fn): fn must be a function');
+    this.assertOpen();
+    return this.tryHolding(`${this.keyPrefix}job:${job}`, { job }, fn);
+  }
+
+  /** One attempt at `key`; `subject` names the holder in log lines (identifiers only). */
+  private async tryHolding<T>(
+    key: string,
+    subject: LockSubject,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
     let lock: Lock;
     try {
-      lock = await this.redlock.acquire([this.lockKey(user)], this.lockTtlMs);
+      lock = await this.redlock.acquire([key], this.lockTtlMs);
     } catch (error) {
       if (await lockedByOther(error)) return { acquired: false };
       throw new LockUnavailableError(
@@ -201,11 +227,11 @@ export class RedlockRefreshLock implements RefreshLock {
         error,
       );
     }
-    const hold = this.keepAlive(lock, user);
+    const hold = this.keepAlive(lock, subject);
     try {
       return { acquired: true, value: await fn(hold.signal) };
     } finally {
-      await this.release(hold.stop(), hold.signal, user);
+      await this.release(hold.stop(), hold.signal, subject);
     }
   }
 
@@ -288,7 +314,7 @@ export class RedlockRefreshLock implements RefreshLock {
    * `using` does the extending too, but retries a failed extension in a tight loop and lets a
    * failed release replace the routine's own result or error; this does neither.)
    */
-  private keepAlive(initial: Lock, user: UserRef): { signal: AbortSignal; stop(): Lock } {
+  private keepAlive(initial: Lock, subject: LockSubject): { signal: AbortSignal; stop(): Lock } {
     const controller = new AbortController();
     const retryDelayMs = Math.max(10, Math.floor(this.extensionThresholdMs / 5));
     let lock = initial;
@@ -301,10 +327,7 @@ export class RedlockRefreshLock implements RefreshLock {
       if (done()) return;
       clearTimeout(extendTimer);
       clearTimeout(expiryTimer);
-      this.logger.warn(
-        { clientKey: user.clientKey, accountId: user.accountId, err: cause },
-        `Lost the refresh lock: ${reason}`,
-      );
+      this.logger.warn({ ...subject, err: cause }, `Lost the refresh lock: ${reason}`);
       controller.abort(
         new LockUnavailableError(`The refresh lock was lost: ${reason}`, RETRY_AFTER_SECONDS, cause),
       );
@@ -347,13 +370,13 @@ export class RedlockRefreshLock implements RefreshLock {
   }
 
   /** Never throws: a lock that cannot be released expires by itself within lockTtlMs. */
-  private async release(lock: Lock, signal: AbortSignal, user: UserRef): Promise<void> {
+  private async release(lock: Lock, signal: AbortSignal, subject: LockSubject): Promise<void> {
     try {
       await this.redlock.release(lock);
     } catch (error) {
       // After a loss the failure is expected (and must not delete the new holder's key, nor does it).
       this.logger[signal.aborted ? 'debug' : 'warn'](
-        { clientKey: user.clientKey, accountId: user.accountId, err: error },
+        { ...subject, err: error },
         'Could not release the refresh lock; it expires by itself',
       );
     }

@@ -2,6 +2,13 @@
 
 import type { UserRef } from './types';
 
+/** A job name for {@link RefreshLock.tryWithJobLock}: it becomes part of a lock key. */
+export function assertJobName(job: unknown): asserts job is string {
+  if (typeof job !== 'string' || !/^[a-z][a-z-]{0,31}$/.test(job)) {
+    throw new TypeError('job must be 1-32 lowercase letters and dashes');
+  }
+}
+
 /**
  * What a notice says happened to a user's record. Notices never carry tokens.
  * `tenant_purged` concerns every user of `user.clientKey` (its `accountId` is empty).
@@ -32,6 +39,16 @@ export interface RefreshLock {
    */
   tryWithLock<T>(
     user: UserRef,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  /**
+   * Like {@link tryWithLock}, for a cluster-wide job rather than a user: runs `fn` holding the
+   * lock named `job` (lowercase letters and dashes), or returns `{ acquired: false }` at once when
+   * another holder has it. The keep-alive sweeper uses it so that one process sweeps at a time.
+   * Optional: without it every process sweeps, which the per-user protocol keeps correct.
+   */
+  tryWithJobLock?<T>(
+    job: string,
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<{ acquired: true; value: T } | { acquired: false }>;
   /**

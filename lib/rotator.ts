@@ -28,6 +28,8 @@ export interface RotatorSettings {
   recoveryIntervalMs: number;
   refreshAheadMs: number;
   inDoubtRetryMs: number;
+  /** A `keep_alive` rotation happens only while the chain has not rotated for this long. */
+  keepAliveAfterMs: number;
 }
 
 export interface RotatorDeps {
@@ -43,7 +45,13 @@ export interface RotatorDeps {
 }
 
 /** Work a request leaves to run in the background, through the same locked protocol. */
-export type BackgroundWork = 'recover' | 'refresh_ahead';
+export type BackgroundWork = 'recover' | 'refresh_ahead' | 'keep_alive';
+
+/**
+ * How background work ended: it rotated the chain; it left it unchanged (nothing to do, or
+ * another holder had the lock); or it failed (logged and counted, never thrown).
+ */
+export type BackgroundOutcome = 'rotated' | 'unchanged' | 'failed';
 
 /** What the lock holder achieved. */
 export type RotationResult =
@@ -68,7 +76,8 @@ export interface RotationIntent {
   /**
    * Background work: `recover` only recovers an in-doubt chain and never rotates a healthy one
    * (the sweeper); `refresh_ahead` rotates a token inside the refresh-ahead window, or nothing if
-   * another process did already.
+   * another process did already; `keep_alive` rotates an active chain that is still idle for
+   * longer than `keepAliveAfterMs`, and nothing else.
    */
   background?: BackgroundWork;
 }
@@ -103,6 +112,13 @@ export class Rotator {
       throw new NotConnectedError();
     }
     const { record, secrets } = read;
+    if (background === 'keep_alive') {
+      // Re-checked under the lock: a request, a refresh-ahead or another sweeper that rotated the
+      // chain since it was listed has kept it alive already, so a burst and a sweep rotate once.
+      const idle = record.lastRotatedAt < now() - settings.keepAliveAfterMs;
+      if (record.state !== 'active' || !idle || !secrets) return { kind: 'idle' };
+      return this.rotate(user, record, secrets, signal);
+    }
     const assessment = assessRecord({
       record,
       secrets,

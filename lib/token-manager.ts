@@ -17,7 +17,9 @@ import { validateTokenResponse } from './oauth-client';
 import { assessRecord, inRefreshAheadWindow } from './record-assessment';
 import { type RecordAccess, tokenOf } from './record-access';
 import type { RefreshLock } from './refresh-lock';
+import { type KeepAliveSettings, type KeepAliveSweep, KeepAliveSweeper } from './keep-alive';
 import {
+  type BackgroundOutcome,
   type BackgroundWork,
   type RotationResult,
   backgroundOf,
@@ -26,6 +28,7 @@ import {
   type RotatorSettings,
 } from './rotator';
 import { errorName, logLeaseHeldElsewhere, publishNotice, who } from './log-context';
+import type { PacerClock } from './rate-pacer';
 import type { TokenStats, TokenStatsSnapshot } from './token-stats';
 import type { TokenStore } from './token-store';
 import type { AccessToken, JiraSite, TokenRecord, TokenResponse, UserRef } from './types';
@@ -66,6 +69,14 @@ export interface TokenManager {
   status(user: UserRef): Promise<TokenStatus | null>;
   /** Runs one in-doubt recovery sweep now (the sweeper runs it every `recoveryIntervalMs`). Returns the chains recovered. */
   recoverInDoubt(): Promise<number>;
+  /**
+   * Runs one keep-alive sweep now (the sweeper runs it every `keepAliveIntervalMs`): rotates every
+   * active chain not rotated for `keepAliveAfterDays`, through the locked protocol, at most
+   * `keepAliveRatePerSecond` a second. Joins the sweep already running in this process; reports
+   * `swept: false` when keep-alive is disabled or another process holds the sweeper lock. Never
+   * rejects: failures are logged and counted.
+   */
+  keepAlive(): Promise<KeepAliveSweep>;
   /** Counters of this process. */
   stats(): TokenStatsSnapshot;
   /**
@@ -85,6 +96,13 @@ export interface TokenStatus {
   expiresAt: number;
   lastRotatedAt: number;
   familyStartedAt: number;
+  /** When Atlassian ends the token family: `familyStartedAt` + `familyLifetimeDays`, epoch ms. */
+  familyExpiresAt: number;
+  /**
+   * The family ends within `reconnectNoticeDays` (or has ended) while the chain is not dead yet:
+   * ask the user to reconnect Jira before it stops working.
+   */
+  reconnectSoon: boolean;
   site?: JiraSite;
   inDoubt?: TokenRecord['inDoubt'];
 }
@@ -99,7 +117,15 @@ export interface TokenManagerDeps {
   now: () => number;
   /** This manager's id on the notices it publishes. */
   origin: string;
-  settings: RotatorSettings & { waitTimeoutMs: number; noticeTimeoutMs: number };
+  settings: RotatorSettings & {
+    waitTimeoutMs: number;
+    noticeTimeoutMs: number;
+    familyLifetimeMs: number;
+    reconnectNoticeMs: number;
+  };
+  keepAlive: Omit<KeepAliveSettings, 'afterMs'>;
+  /** The keep-alive rate limit's clock. */
+  pacer: PacerClock;
   /** How `req.jira.fetch` reaches Jira. */
   jira: MiddlewareDeps;
   fetch: typeof fetch;
@@ -114,10 +140,11 @@ const NOT_ABORTED = new AbortController().signal;
 export class DefaultTokenManager implements TokenManager {
   private readonly cache: AccessTokenCache;
   private readonly inflight = new Map<string, Promise<AccessToken>>();
-  private readonly background = new Map<string, Promise<boolean>>();
+  private readonly background = new Map<string, Promise<BackgroundOutcome>>();
   private readonly rotator: Rotator;
   private readonly sweepTimer?: NodeJS.Timeout;
   private readonly stopListening: () => void;
+  private readonly keepAliveSweeper: KeepAliveSweeper;
   private sweeping?: Promise<number>;
   private closed = false;
 
@@ -136,6 +163,12 @@ export class DefaultTokenManager implements TokenManager {
       this.sweepTimer = setInterval(() => void this.recoverInDoubt(), deps.settings.recoveryIntervalMs);
       this.sweepTimer.unref();
     }
+    this.keepAliveSweeper = new KeepAliveSweeper({
+      ...deps,
+      rotate: (user) => this.runInBackground(user, 'keep_alive'),
+      settings: { ...deps.keepAlive, afterMs: deps.settings.keepAliveAfterMs },
+    });
+    this.keepAliveSweeper.start();
   }
 
   cachedAccessToken(user: UserRef): AccessToken | undefined {
@@ -246,7 +279,20 @@ export class DefaultTokenManager implements TokenManager {
     const record = await this.deps.records.get(user);
     if (!record) return null;
     const { state, expiresAt, lastRotatedAt, familyStartedAt, site, inDoubt } = record;
-    return { state, expiresAt, lastRotatedAt, familyStartedAt, site, inDoubt };
+    const { familyLifetimeMs, reconnectNoticeMs } = this.deps.settings;
+    const familyExpiresAt = familyStartedAt + familyLifetimeMs;
+    const reconnectSoon =
+      state !== 'reauthorization_required' && this.deps.now() >= familyExpiresAt - reconnectNoticeMs;
+    return {
+      state,
+      expiresAt,
+      lastRotatedAt,
+      familyStartedAt,
+      familyExpiresAt,
+      reconnectSoon,
+      site,
+      inDoubt,
+    };
   }
 
   recoverInDoubt(): Promise<number> {
@@ -254,6 +300,10 @@ export class DefaultTokenManager implements TokenManager {
     // several processes never race on one chain.
     this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
     return this.sweeping;
+  }
+
+  keepAlive(): Promise<KeepAliveSweep> {
+    return this.keepAliveSweeper.sweep();
   }
 
   stats(): TokenStatsSnapshot {
@@ -275,6 +325,7 @@ export class DefaultTokenManager implements TokenManager {
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.stopListening();
+    await this.keepAliveSweeper.close();
     await Promise.allSettled([...this.inflight.values(), ...this.background.values(), this.sweeping]);
     this.cache.clear();
     await this.deps.closeResources();
@@ -365,7 +416,7 @@ export class DefaultTokenManager implements TokenManager {
    * per user at a time in this process. Never throws: a request must not fail for work it did
    * not wait for. Failures are counted and logged (the rotator logs state changes once).
    */
-  private runInBackground(user: UserRef, work: BackgroundWork): Promise<boolean> {
+  private runInBackground(user: UserRef, work: BackgroundWork): Promise<BackgroundOutcome> {
     const id = userId(user);
     let running = this.background.get(id);
     if (!running) {
@@ -375,10 +426,10 @@ export class DefaultTokenManager implements TokenManager {
       running = this.deps.lock
         .tryWithLock(user, (signal) => this.rotator.runUnderLock(user, { background: work }, signal))
         .then((attempt) => {
-          if (!attempt.acquired || attempt.value.kind !== 'token') return false;
+          if (!attempt.acquired || attempt.value.kind !== 'token') return 'unchanged' as const;
           // The cache learns the new token, so later hits stop asking for refresh-ahead.
           this.cache.set(id, epoch, attempt.value.token);
-          return attempt.value.rotated;
+          return attempt.value.rotated ? ('rotated' as const) : ('unchanged' as const);
         })
         .catch((error: unknown) => {
           stats.backgroundFailures += 1;
@@ -386,7 +437,7 @@ export class DefaultTokenManager implements TokenManager {
             { event: 'background_rotation_failed', work, ...who(user), err: errorName(error) },
             'A background rotation failed',
           );
-          return false;
+          return 'failed' as const;
         })
         .finally(() => {
           this.cache.endLoad(id);
@@ -407,7 +458,7 @@ export class DefaultTokenManager implements TokenManager {
       const stale = rotating.filter(({ record }) => !record.lease || record.lease.until <= now());
       for (const { user } of [...inDoubt, ...stale]) {
         if (this.closed) break;
-        if (await this.runInBackground(user, 'recover')) recovered += 1;
+        if ((await this.runInBackground(user, 'recover')) === 'rotated') recovered += 1;
       }
     } catch (error) {
       logger.warn(

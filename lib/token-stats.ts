@@ -16,6 +16,10 @@ export interface TokenStatsSnapshot {
   upstreamNotRotated: number;
   refreshAheadStarted: number;
   backgroundFailures: number;
+  /** Idle chains the keep-alive sweeper rotated. */
+  keepAliveRotations: number;
+  /** Keep-alive rotations that failed (also counted in `backgroundFailures`). */
+  keepAliveFailures: number;
   /** Retries of Jira calls by the status that caused them (429, 503). */
   apiRetries: Record<string, number>;
 }
@@ -40,6 +44,8 @@ export class TokenStats {
   upstreamNotRotated = 0;
   refreshAheadStarted = 0;
   backgroundFailures = 0;
+  keepAliveRotations = 0;
+  keepAliveFailures = 0;
   readonly apiRetries: Record<string, number> = {};
 
   snapshot(): TokenStatsSnapshot {
@@ -56,6 +62,8 @@ export class TokenStats {
       upstreamNotRotated: this.upstreamNotRotated,
       refreshAheadStarted: this.refreshAheadStarted,
       backgroundFailures: this.backgroundFailures,
+      keepAliveRotations: this.keepAliveRotations,
+      keepAliveFailures: this.keepAliveFailures,
       apiRetries: { ...this.apiRetries },
     };
   }

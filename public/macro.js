@@ -44,8 +44,10 @@
 
   // Connected once /jira/status says so: asked when the popup reports, every 2 s while it is
   // open, and once more after it closed (its result page may never reach us), then the whole page
-  // reloads so that every macro shows issues.
+  // reloads so that every macro shows issues. A renewal ("Reconnect Jira soon") is done once the
+  // new consent has replaced the ending one, i.e. the status no longer asks to reconnect soon.
   function awaitConsent(popup, button) {
+    var renew = button.hasAttribute('data-renew');
     var done = false;
     var checking = false;
     function stop() {
@@ -64,7 +66,7 @@
           function (status) {
             checking = false;
             if (done) return;
-            if (status.connected) {
+            if (status.connected && !(renew && status.reconnectSoon)) {
               stop();
               AP.navigator.reload();
             } else if (final) {

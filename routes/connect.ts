@@ -174,6 +174,8 @@ export function connectRoutes(deps: RouteDeps): Router {
       res.json({
         connected: status !== null && status.state !== 'reauthorization_required',
         state: status?.state ?? 'not_connected',
+        // Only while it holds: the macro's renewal waits for it to go away.
+        ...(status?.reconnectSoon ? { reconnectSoon: true } : {}),
         site: status?.site?.url,
       });
     }),

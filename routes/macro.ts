@@ -8,6 +8,7 @@ import { ErrorCodes, JiraTokenError } from '../lib';
 import { connectUser, forgetAceSessionToken } from '../app/ace-context';
 import { asyncRoute } from '../app/async-route';
 import { macroParams, searchIssues } from '../app/issue-search';
+import { ReconnectNotices } from '../app/reconnect-notices';
 import { SiteUrls } from '../app/site-urls';
 import type { RouteDeps } from './index';
 
@@ -29,6 +30,7 @@ export function macroRoutes(
   const { addon, tokens, headers, endpoints, logger } = deps;
   const scripts = [endpoints.hostScriptUrl, '/public/macro.js'];
   const siteUrls = new SiteUrls(tokens);
+  const reconnectNotices = new ReconnectNotices(tokens, logger);
 
   const renderConnect = (res: Response, reconnect: boolean): void =>
     res.render('connect', {
@@ -69,6 +71,8 @@ export function macroRoutes(
       }
       const user = connectUser(req)!;
       const params = macroParams(req.query);
+      // Asked alongside the search, so it adds no latency; it never rejects.
+      const reconnectSoon = reconnectNotices.of(user, req.jira.accessToken);
       let outcome;
       try {
         outcome = await searchIssues(req.jira, params);
@@ -87,10 +91,11 @@ export function macroRoutes(
       }
       switch (outcome.kind) {
         case 'issues': {
-          const site = await siteUrls.of(user, req.jira.cloudId);
+          const [site, reconnect] = await Promise.all([siteUrls.of(user, req.jira.cloudId), reconnectSoon]);
           res.render('macro', {
             title: 'Jira issues',
             scripts,
+            reconnect,
             jql: params.jql,
             issues: outcome.issues.map((issue) => ({
               ...issue,

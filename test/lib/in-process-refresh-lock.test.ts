@@ -33,6 +33,33 @@ describe('InProcessRefreshLock', () => {
     await expect(lock.ready()).resolves.toBeUndefined();
   });
 
+  describe('tryWithJobLock', () => {
+    it('excludes a second holder of the same job only, and admits one after release', async () => {
+      const gate = deferred();
+      const entered = deferred();
+      const held = lock.tryWithJobLock('keepalive', async () => {
+        entered.resolve();
+        await gate.promise;
+        return 'first';
+      });
+      await entered.promise;
+      const fn = jest.fn(async () => 'second');
+      await expect(lock.tryWithJobLock('keepalive', fn)).resolves.toEqual({ acquired: false });
+      expect(fn).not.toHaveBeenCalled();
+      await expect(lock.tryWithLock(alice, fn)).resolves.toEqual({ acquired: true, value: 'second' });
+      gate.resolve();
+      await expect(held).resolves.toEqual({ acquired: true, value: 'first' });
+      await expect(lock.tryWithJobLock('keepalive', fn)).resolves.toEqual({
+        acquired: true,
+        value: 'second',
+      });
+    });
+
+    it.each(['', 'Keepalive', 'a:b', 'x'.repeat(33)])('refuses the job name %p', async (job) => {
+      await expect(lock.tryWithJobLock(job, async () => 1)).rejects.toThrow(TypeError);
+    });
+  });
+
   describe('tryWithLock', () => {
     it('excludes a second holder of the same user while the first runs, and admits one after release', async () => {
       const gate = deferred();

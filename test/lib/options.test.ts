@@ -169,6 +169,46 @@ describe('createTokenManager options', () => {
     });
   });
 
+  describe('keep-alive and the family notice', () => {
+    it.each([
+      ['keepAliveAfterDays', -1],
+      ['keepAliveAfterDays', 90],
+      ['keepAliveAfterDays', Number.NaN],
+      ['keepAliveAfterDays', true],
+      ['keepAliveAfterDays', '30'],
+      ['keepAliveIntervalMs', -1],
+      ['keepAliveIntervalMs', 1.5],
+      ['keepAliveIntervalMs', 86_400_001],
+      ['keepAliveRatePerSecond', 0],
+      ['keepAliveRatePerSecond', -2],
+      ['keepAliveRatePerSecond', Number.POSITIVE_INFINITY],
+      ['keepAliveBatchSize', 0],
+      ['keepAliveBatchSize', 2.5],
+      ['keepAliveBatchSize', 10_001],
+      ['familyLifetimeDays', 0],
+      ['familyLifetimeDays', '365'],
+      ['reconnectNoticeDays', -1],
+      ['reconnectNoticeDays', 365],
+    ] as const)('%s = %p', async (name, value) => {
+      await expectOptionError({ ...required, [name]: value }, name);
+    });
+
+    it.each([false, 0, 0.5, 89.9] as const)('accepts keepAliveAfterDays %p', async (keepAliveAfterDays) => {
+      await createTokenManager({ ...required, keepAliveAfterDays }).close();
+    });
+
+    it('the defaults: a sweep an hour of chains idle for 30 days, 2 a second, notice 14 days before 365', () => {
+      expect(DEFAULTS).toMatchObject({
+        keepAliveAfterDays: 30,
+        keepAliveIntervalMs: 3_600_000,
+        keepAliveRatePerSecond: 2,
+        keepAliveBatchSize: 100,
+        familyLifetimeDays: 365,
+        reconnectNoticeDays: 14,
+      });
+    });
+  });
+
   describe('injected functions', () => {
     it.each([
       ['fetch', 'https://example.test'],

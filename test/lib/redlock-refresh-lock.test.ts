@@ -252,6 +252,35 @@ describe('RedlockRefreshLock', () => {
     });
   });
 
+  describe('tryWithJobLock', () => {
+    it('excludes a second process from the same job, apart from every user lock, and leaves no key', async () => {
+      const a = lock();
+      const b = lock();
+      const gate = deferred();
+      const entered = deferred();
+      const held = a.tryWithJobLock('keepalive', async () => {
+        entered.resolve();
+        await gate.promise;
+        return 'a';
+      });
+      await entered.promise;
+      expect(await admin.pttl(`${prefix}job:keepalive`)).toBeGreaterThan(0);
+      const fn = jest.fn(async () => 'b');
+      await expect(b.tryWithJobLock('keepalive', fn)).resolves.toEqual({ acquired: false });
+      expect(fn).not.toHaveBeenCalled();
+      // Other jobs and users are not held by it.
+      await expect(b.tryWithJobLock('other-job', fn)).resolves.toEqual({ acquired: true, value: 'b' });
+      await expect(b.tryWithLock(alice, fn)).resolves.toEqual({ acquired: true, value: 'b' });
+      gate.resolve();
+      await expect(held).resolves.toEqual({ acquired: true, value: 'a' });
+      expect(await admin.exists(`${prefix}job:keepalive`)).toBe(0);
+    });
+
+    it.each(['', 'Keepalive', 'a:b', '{t}', 'x'.repeat(33)])('refuses the job name %p', async (job) => {
+      await expect(lock().tryWithJobLock(job, async () => 1)).rejects.toThrow(TypeError);
+    });
+  });
+
   describe('notices', () => {
     it("wakes a waiter in another process, and the publisher's own waiters through Redis", async () => {
       const a = lock();
