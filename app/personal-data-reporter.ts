@@ -107,12 +107,14 @@ export class PersonalDataReporter {
   private readonly o: Required<PersonalDataReporterOptions>;
   private timer?: NodeJS.Timeout;
   private running?: Promise<ReportOutcome>;
+  /** Aborted by `stop()`: a cycle waiting out a Retry-After or a request ends at once. */
+  private readonly stopping = new AbortController();
 
   constructor(options: PersonalDataReporterOptions) {
     this.o = {
       fetch: globalThis.fetch,
       now: Date.now,
-      sleep: (ms) => realSleep(ms),
+      sleep: (ms) => realSleep(ms, this.stopping.signal),
       cycleMs: PERSONAL_DATA_DEFAULTS.cycleMs,
       checkIntervalMs: PERSONAL_DATA_DEFAULTS.checkIntervalMs,
       batchSize: PERSONAL_DATA_DEFAULTS.batchSize,
@@ -135,10 +137,11 @@ export class PersonalDataReporter {
     this.timer.unref();
   }
 
-  /** Stops the checks and waits for a running cycle. */
+  /** Stops the checks, aborts a running cycle's waits and requests, and waits for it to end. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping.abort();
     await this.running?.catch(() => undefined);
   }
 
@@ -249,7 +252,10 @@ export class PersonalDataReporter {
           accept: 'application/json',
         },
         body,
-        signal: AbortSignal.timeout(PERSONAL_DATA_DEFAULTS.requestTimeoutMs),
+        signal: AbortSignal.any([
+          this.stopping.signal,
+          AbortSignal.timeout(PERSONAL_DATA_DEFAULTS.requestTimeoutMs),
+        ]),
       });
       if (response.status === 204) {
         result.requests += 1;
