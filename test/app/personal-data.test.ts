@@ -26,7 +26,7 @@ describe('personal data reporting', () => {
     Array.from({ length: to - from }, (_, i) => ({ clientKey, accountId: `acct-${from + i}` }));
 
   /** A reporter as another process (or a restart) would have: its own schedule over the same Redis. */
-  const reporter = () =>
+  const reporter = (answer?: () => Response) =>
     new PersonalDataReporter({
       tokens: t.running.tokens,
       reportUrl: t.running.endpoints.reportAccountsUrl,
@@ -34,7 +34,7 @@ describe('personal data reporting', () => {
       logger: t.logger,
       fetch: async (url, init) => {
         batches.push((JSON.parse(String(init?.body)) as { accounts: unknown[] }).accounts.length);
-        return fetch(url, init);
+        return answer ? answer() : fetch(url, init);
       },
       now: () => now,
       sleep: async (ms) => void waits.push(ms),
@@ -126,6 +126,38 @@ describe('personal data reporting', () => {
     expect(batches).toEqual([90, 90, 90, 20]);
     expect(outcome).toMatchObject({ ran: true, requests: 3, throttled: 1 });
     expect(t.running.sim!.stats().personalData).toMatchObject({ reports: 3, throttled: 1 });
+  });
+
+  test('an account reported updated is counted and kept: the app stores no profile to refresh', async () => {
+    // The profile changes after the records were written (sim clock), so their updatedAt is older.
+    await t.advance(1_000);
+    await t.http().post('/sim/accounts/acct-9/updated').expect(204);
+    await expect(reporter().runIfDue()).resolves.toMatchObject({
+      ran: true,
+      updated: 1,
+      closed: 0,
+      erased: 0,
+    });
+    expect(await storedUsers()).toHaveLength(210);
+  });
+
+  test('a hostile answer is never acted on beyond its batch and known statuses', async () => {
+    const hostile = () =>
+      Response.json({
+        accounts: [
+          { accountId: 'acct-999', status: 'closed' },
+          { accountId: 'acct-1', status: 'deleted' },
+          { accountId: ['acct-2'], status: 'closed' },
+          'acct-3',
+          null,
+        ],
+      });
+    await expect(reporter(hostile).runIfDue()).resolves.toMatchObject({ ran: true, closed: 0, erased: 0 });
+    expect(await storedUsers()).toHaveLength(210);
+    // A 200 that is not the documented shape fails the cycle, which stays unrecorded.
+    now += 7 * 24 * 3_600_000;
+    await expect(reporter(() => new Response('<html>', { status: 200 })).runIfDue()).rejects.toThrow('not');
+    expect(await storedUsers()).toHaveLength(210);
   });
 
   test('a restart within the cycle does not report again; after the cycle it does', async () => {
