@@ -24,6 +24,9 @@ import { LaunchTokens } from './app/launch-token';
 import { aceLogger, createLogger } from './app/logger';
 import { MemoryOneTimeStore, type OneTimeStore } from './app/one-time-store';
 import { PATHS } from './app/paths';
+import { PersonalDataReporter } from './app/personal-data-reporter';
+import { RedisReportSchedule } from './app/redis-report-schedule';
+import { MemoryReportSchedule } from './app/report-schedule';
 import { createRedisClient, quitRedis } from './app/redis';
 import { RedisOneTimeStore } from './app/redis-one-time-store';
 import { registerAceStores } from './app/register-ace-stores';
@@ -62,6 +65,8 @@ export interface CreatedApp {
   sim?: Simulator;
   /** Sandbox only: the stand-in Confluence site (not installed yet). */
   sandbox?: SandboxTenant;
+  /** Personal data reporting; `undefined` when `PERSONAL_DATA_REPORT_DAYS` is 0. */
+  reporter?: PersonalDataReporter;
   /** Closes what the app opened: the token manager, stores, Redis connections, the simulator. */
   close(): Promise<void>;
 }
@@ -109,6 +114,20 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     redis
       ? new RedisOneTimeStore({ redis, keyPrefix: config.keyPrefix, namespace })
       : new MemoryOneTimeStore(now);
+  // Atlassian's personal data reporting: every process checks hourly, one reports per cycle.
+  const reporter =
+    config.personalDataReportDays > 0
+      ? new PersonalDataReporter({
+          tokens,
+          reportUrl: ep.reportAccountsUrl,
+          schedule: redis ? new RedisReportSchedule(redis, config.keyPrefix) : new MemoryReportSchedule(now),
+          logger,
+          fetch: fetchFn,
+          now,
+          cycleMs: config.personalDataReportDays * 24 * 60 * 60 * 1000,
+        })
+      : undefined;
+  reporter?.start();
   const secret = appSecret(config);
   const launches = new LaunchTokens({ key: deriveKey(secret, 'launch token'), now });
   const oauth = new OAuthClient({
@@ -228,8 +247,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     logger,
     sim,
     sandbox,
+    reporter,
     close: async () => {
       for (const listener of aceListeners) process.off('unhandledRejection', listener);
+      await reporter?.stop();
       await tokens.close();
       await (addon.settings as unknown as AceStore).close();
       if (redis) await quitRedis(redis);

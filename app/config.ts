@@ -51,6 +51,11 @@ export interface AppConfig {
   simAccessTokenTtlSeconds?: number;
   /** `LOG_LEVEL`. Default `info`. */
   logLevel: LogLevel;
+  /**
+   * `PERSONAL_DATA_REPORT_DAYS`: the personal data reporting cycle, in days, 1 to 14; `0` turns
+   * reporting off. Default 7, Atlassian's recommended cycle.
+   */
+  personalDataReportDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +129,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     hostScriptUrl,
     simAccessTokenTtlSeconds: ttl === undefined ? undefined : integer(ttl, 'SIM_ACCESS_TOKEN_TTL', 1, 86_400),
     logLevel,
+    personalDataReportDays: integer(
+      read('PERSONAL_DATA_REPORT_DAYS') ?? '7',
+      'PERSONAL_DATA_REPORT_DAYS',
+      0,
+      14,
+    ),
   };
 }
 

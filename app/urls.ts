@@ -22,6 +22,8 @@ export interface Endpoints {
   apiBaseUrl: string;
   meUrl: string;
   resourcesUrl: string;
+  /** The personal data reporting API of OAuth 2.0 apps. */
+  reportAccountsUrl: string;
   /** The Connect JavaScript API (`all.js`) the macro pages load. */
   hostScriptUrl: string;
   /** The Connect install-key CDN (`CONNECT_KEYS_CDN_URL`) that the sandbox's installs need. */
@@ -59,6 +61,7 @@ export function endpoints(config: AppConfig, urls: AppUrls): Endpoints {
       apiBaseUrl: api,
       meUrl: `${api}/me`,
       resourcesUrl: `${api}/oauth/token/accessible-resources`,
+      reportAccountsUrl: `${api}/app/report-accounts/`,
       hostScriptUrl: config.hostScriptUrl ?? 'https://connect-cdn.atl-paas.net/all.js',
     };
   }
@@ -69,6 +72,7 @@ export function endpoints(config: AppConfig, urls: AppUrls): Endpoints {
     apiBaseUrl: sim,
     meUrl: `${sim}/me`,
     resourcesUrl: `${sim}/oauth/token/accessible-resources`,
+    reportAccountsUrl: `${sim}/app/report-accounts/`,
     hostScriptUrl: config.hostScriptUrl ?? `${urls.localBaseUrl}/public/sandbox-ap.js`,
     connectKeysUrl: `${sim}/connect-keys`,
   };

@@ -17,7 +17,8 @@ export type {
   UserRef,
   InDoubtReason,
 } from './types';
-export type { TokenStore, StoredRecord } from './token-store';
+export type { TokenStore, StoredRecord, StoredPage } from './token-store';
+export type { ListStatusesOptions, StatusPage } from './status-listing';
 export type { RefreshLock, Notice, NoticeKind } from './refresh-lock';
 export { MemoryTokenStore } from './memory-token-store';
 export { RedisTokenStore } from './redis-token-store';

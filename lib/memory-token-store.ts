@@ -1,13 +1,15 @@
 // The embedded TokenStore: records in this process's memory, for a single process and for tests.
 
 import { silentLogger, type Logger } from './logger';
-import type { StoredRecord, TokenStore } from './token-store';
+import type { StoredPage, StoredRecord, TokenStore } from './token-store';
 import { INDEXED_STATES, isIndexedState, stateIndexScore, type IndexedState } from './token-store-indexes';
 import {
   assertClientKey,
   assertCompareAndSetArguments,
+  assertCursor,
   assertInstant,
   assertLimit,
+  assertPageLimit,
 } from './token-store-validation';
 import type { RecordVersion, TokenRecord, UserRef } from './types';
 import { assertUserRef, parseUserId, userId } from './user-key';
@@ -87,6 +89,12 @@ export class MemoryTokenStore implements TokenStore {
     INDEXED_STATES.map((state) => [state, new SortedIndex()]),
   );
   private readonly idleIndex = new SortedIndex();
+  /**
+   * Each record's place in creation order, the cursor of the listings: the maps and sets iterate
+   * in insertion order, which is this order, since a record keeps its place until it is deleted.
+   */
+  private readonly sequence = new Map<string, number>();
+  private lastSequence = 0;
 
   constructor(options: MemoryTokenStoreOptions = {}) {
     const logger = options.logger ?? silentLogger;
@@ -113,6 +121,7 @@ export class MemoryTokenStore implements TokenStore {
     if (expected === null ? current !== undefined : !sameVersion(current, expected)) return false;
 
     this.records.set(id, structuredClone(record));
+    if (!this.sequence.has(id)) this.sequence.set(id, ++this.lastSequence);
     let members = this.tenants.get(user.clientKey);
     if (members === undefined) this.tenants.set(user.clientKey, (members = new Set()));
     members.add(id);
@@ -157,6 +166,19 @@ export class MemoryTokenStore implements TokenStore {
     return this.stored(this.idleIndex.first(limit, before));
   }
 
+  async listTenant(clientKey: string, cursor: string | undefined, limit: number): Promise<StoredPage> {
+    assertClientKey(clientKey);
+    assertCursor(cursor);
+    assertPageLimit(limit);
+    return this.page(this.tenants.get(clientKey) ?? [], cursor, limit);
+  }
+
+  async listAll(cursor: string | undefined, limit: number): Promise<StoredPage> {
+    assertCursor(cursor);
+    assertPageLimit(limit);
+    return this.page(this.records.keys(), cursor, limit);
+  }
+
   /** Nothing to release: the store holds no connections or timers. */
   async close(): Promise<void> {}
 
@@ -164,7 +186,22 @@ export class MemoryTokenStore implements TokenStore {
   private forget(id: string): boolean {
     for (const index of this.stateIndexes.values()) index.delete(id);
     this.idleIndex.delete(id);
+    this.sequence.delete(id);
     return this.records.delete(id);
+  }
+
+  /** Up to `limit` of `ids` (in creation order) created after the cursor's record. */
+  private page(ids: Iterable<string>, cursor: string | undefined, limit: number): StoredPage {
+    const after = cursor === undefined ? 0 : Number(cursor);
+    const page: string[] = [];
+    for (const id of ids) {
+      const place = this.sequence.get(id)!;
+      if (place <= after) continue;
+      if (page.length === limit)
+        return { records: this.stored(page), cursor: String(this.sequence.get(page.at(-1)!)) };
+      page.push(id);
+    }
+    return { records: this.stored(page) };
   }
 
   private stored(ids: string[]): StoredRecord[] {

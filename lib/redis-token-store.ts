@@ -4,14 +4,16 @@ import type { Cluster, Redis } from 'ioredis';
 import { JiraTokenError, StoreUnavailableError } from './errors';
 import { silentLogger, type Logger } from './logger';
 import { defineTokenStoreScripts, type TokenStoreScripts } from './redis-token-store-scripts';
-import type { StoredRecord, TokenStore } from './token-store';
+import type { StoredPage, StoredRecord, TokenStore } from './token-store';
 import { INDEXED_STATES, isIndexedState, stateIndexScore, type IndexedState } from './token-store-indexes';
 import {
   MalformedStoredRecordError,
   assertClientKey,
   assertCompareAndSetArguments,
+  assertCursor,
   assertInstant,
   assertLimit,
+  assertPageLimit,
   parseStoredRecord,
 } from './token-store-validation';
 import type { RecordVersion, TokenRecord, UserRef } from './types';
@@ -259,6 +261,46 @@ export class RedisTokenStore implements TokenStore {
     });
   }
 
+  /**
+   * One page of a tenant's records: SSCAN of the tenant set (kept by the write scripts themselves,
+   * so it is exact), then a read of each record. Gone and malformed records are skipped.
+   */
+  async listTenant(clientKey: string, cursor: string | undefined, limit: number): Promise<StoredPage> {
+    assertClientKey(clientKey);
+    assertCursor(cursor);
+    assertPageLimit(limit);
+    return this.boundary(async () => {
+      const [next, members] = await this.redis.sscan(
+        this.tenantKey(clientKey),
+        cursor ?? '0',
+        'COUNT',
+        limit,
+      );
+      const tenant = encodeClientKey(clientKey);
+      return this.page(
+        next,
+        members.map((member) => `${tenant}.${member}`),
+      );
+    });
+  }
+
+  /**
+   * One page of every tenant's records: ZSCAN of the idle index, which holds every record (it is a
+   * superset hint like the other indexes: a record whose index upkeep failed is listed again after
+   * its next write). Gone and malformed records are skipped.
+   */
+  async listAll(cursor: string | undefined, limit: number): Promise<StoredPage> {
+    assertCursor(cursor);
+    assertPageLimit(limit);
+    return this.boundary(async () => {
+      const [next, flat] = await this.redis.zscan(this.idleIndexKey(), cursor ?? '0', 'COUNT', limit);
+      return this.page(
+        next,
+        pairs(flat).map(({ member }) => member),
+      );
+    });
+  }
+
   /** Does nothing: the store was given its client and leaves closing it to the owner. */
   async close(): Promise<void> {}
 
@@ -324,6 +366,16 @@ export class RedisTokenStore implements TokenStore {
       );
       return 'unreadable';
     }
+  }
+
+  /** The records behind a SCAN page's user ids; SCAN's final cursor is `'0'`. */
+  private async page(next: string, members: string[]): Promise<StoredPage> {
+    const records: StoredRecord[] = [];
+    for (const batch of batches(members)) {
+      const reads = await Promise.all(batch.map((member) => this.readMember(member)));
+      for (const read of reads) if (read !== null && read !== 'unreadable') records.push(read);
+    }
+    return next === '0' ? { records } : { records, cursor: next };
   }
 
   /** After a write: the entry of the new state (again), none in the others, the idle score. */

@@ -34,6 +34,14 @@ import type { TokenStore } from './token-store';
 import type { AccessToken, JiraSite, TokenRecord, TokenResponse, UserRef } from './types';
 import { assertUserRef, encodeClientKey, userId } from './user-key';
 import { createJiraMiddleware, type MiddlewareDeps, type MiddlewareOptions } from './middleware';
+import {
+  type FamilyEnd,
+  type ListStatusesOptions,
+  type StatusPage,
+  type TokenStatus,
+  listStatuses,
+  statusOf,
+} from './status-listing';
 
 /** Options of {@link TokenManager.getAccessToken}. */
 export interface GetAccessTokenOptions {
@@ -67,6 +75,18 @@ export interface TokenManager {
   purgeTenant(clientKey: string): Promise<number>;
   /** The stored state of a user's chain, without any token. */
   status(user: UserRef): Promise<TokenStatus | null>;
+  /**
+   * One page of a tenant's connected users and their chains' states, never a token (the admin
+   * page). Pass each page's `cursor` back until it is `undefined`.
+   * @throws TypeError when the store cannot list (a custom store without `listTenant`).
+   */
+  listTenant(clientKey: string, options?: ListStatusesOptions): Promise<StatusPage>;
+  /**
+   * One page of every tenant's users and their chains' states, never a token (personal data
+   * reporting). Pass each page's `cursor` back until it is `undefined`.
+   * @throws TypeError when the store cannot list (a custom store without `listAll`).
+   */
+  listUsers(options?: ListStatusesOptions): Promise<StatusPage>;
   /** Runs one in-doubt recovery sweep now (the sweeper runs it every `recoveryIntervalMs`). Returns the chains recovered. */
   recoverInDoubt(): Promise<number>;
   /**
@@ -90,22 +110,7 @@ export interface TokenManager {
   close(): Promise<void>;
 }
 
-/** A user's chain as the app may show it: no secrets. */
-export interface TokenStatus {
-  state: TokenRecord['state'];
-  expiresAt: number;
-  lastRotatedAt: number;
-  familyStartedAt: number;
-  /** When Atlassian ends the token family: `familyStartedAt` + `familyLifetimeDays`, epoch ms. */
-  familyExpiresAt: number;
-  /**
-   * The family ends within `reconnectNoticeDays` (or has ended) while the chain is not dead yet:
-   * ask the user to reconnect Jira before it stops working.
-   */
-  reconnectSoon: boolean;
-  site?: JiraSite;
-  inDoubt?: TokenRecord['inDoubt'];
-}
+export type { TokenStatus } from './status-listing';
 
 export interface TokenManagerDeps {
   records: RecordAccess;
@@ -277,22 +282,22 @@ export class DefaultTokenManager implements TokenManager {
   async status(user: UserRef): Promise<TokenStatus | null> {
     assertUserRef(user);
     const record = await this.deps.records.get(user);
-    if (!record) return null;
-    const { state, expiresAt, lastRotatedAt, familyStartedAt, site, inDoubt } = record;
+    return record ? statusOf(record, this.familyEnd()) : null;
+  }
+
+  async listTenant(clientKey: string, options?: ListStatusesOptions): Promise<StatusPage> {
+    if (typeof clientKey !== 'string' || clientKey === '')
+      throw new TypeError('listTenant(clientKey): a non-empty string');
+    return listStatuses(this.deps.store, clientKey, this.familyEnd(), options);
+  }
+
+  async listUsers(options?: ListStatusesOptions): Promise<StatusPage> {
+    return listStatuses(this.deps.store, undefined, this.familyEnd(), options);
+  }
+
+  private familyEnd(): FamilyEnd {
     const { familyLifetimeMs, reconnectNoticeMs } = this.deps.settings;
-    const familyExpiresAt = familyStartedAt + familyLifetimeMs;
-    const reconnectSoon =
-      state !== 'reauthorization_required' && this.deps.now() >= familyExpiresAt - reconnectNoticeMs;
-    return {
-      state,
-      expiresAt,
-      lastRotatedAt,
-      familyStartedAt,
-      familyExpiresAt,
-      reconnectSoon,
-      site,
-      inDoubt,
-    };
+    return { now: this.deps.now(), familyLifetimeMs, reconnectNoticeMs };
   }
 
   recoverInDoubt(): Promise<number> {

@@ -100,6 +100,21 @@ export function assertLimit(limit: unknown): asserts limit is number {
   if (!isVersion(limit)) throw new TypeError('limit must be a non-negative integer');
 }
 
+/** @throws TypeError unless `limit` is a positive safe integer (a page of a cursor listing). */
+export function assertPageLimit(limit: unknown): asserts limit is number {
+  if (!isVersion(limit) || limit === 0) throw new TypeError('limit must be a positive integer');
+}
+
+/**
+ * @throws TypeError unless `cursor` is `undefined` (the first page) or what a page returned: both
+ * stores' cursors are unsigned decimal integers (Redis's SCAN cursors are 64-bit).
+ */
+export function assertCursor(cursor: unknown): asserts cursor is string | undefined {
+  if (cursor !== undefined && (typeof cursor !== 'string' || !/^\d{1,20}$/.test(cursor))) {
+    throw new TypeError('cursor must be undefined or the cursor of a previous page');
+  }
+}
+
 /** @throws TypeError unless `instant` is a finite number (epoch ms). */
 export function assertInstant(name: string, instant: unknown): asserts instant is number {
   if (!isFiniteNumber(instant)) throw new TypeError(`${name} must be a finite number of epoch milliseconds`);

@@ -8,6 +8,13 @@ export interface StoredRecord {
   record: TokenRecord;
 }
 
+/** One page of a cursor listing ({@link TokenStore.listTenant}, {@link TokenStore.listAll}). */
+export interface StoredPage {
+  records: StoredRecord[];
+  /** Pass it back to get the next page; `undefined` once the listing is complete. */
+  cursor?: string;
+}
+
 /**
  * Where token records live. Implementations: `MemoryTokenStore` (one process) and
  * `RedisTokenStore` (any number of processes, Redis or Redis Cluster).
@@ -32,6 +39,20 @@ export interface TokenStore {
   listByState(state: Exclude<TokenState, 'active'>, limit: number): Promise<StoredRecord[]>;
   /** Up to `limit` records whose `lastRotatedAt` is before `before` (epoch ms), oldest first. */
   listIdleSince(before: number, limit: number): Promise<StoredRecord[]>;
+  /**
+   * One page of a tenant's records, in no particular order (the tenant's own set, not a scan of
+   * every key). Start without a cursor and pass back each page's cursor until it is `undefined`.
+   * `limit` is a hint, as Redis's SCAN COUNT: a page may hold more or fewer records, even none
+   * before the end. A record stored for the whole listing is returned at least once (duplicates are
+   * possible); one written or deleted meanwhile may or may not be. Optional for custom stores: the
+   * admin page needs it.
+   */
+  listTenant?(clientKey: string, cursor: string | undefined, limit: number): Promise<StoredPage>;
+  /**
+   * The same over every tenant, from the idle index (which holds every record). Optional for custom
+   * stores: personal data reporting needs it.
+   */
+  listAll?(cursor: string | undefined, limit: number): Promise<StoredPage>;
   /** Closes what the store opened itself (not a client it was given). */
   close?(): Promise<void>;
 }

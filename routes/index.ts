@@ -13,6 +13,7 @@ import type { SandboxTenant } from '../app/sandbox-tenant';
 import type { SiteChoices } from '../app/site-choice';
 import type { SecurityHeaders } from '../app/security-headers';
 import type { AppUrls, Endpoints } from '../app/urls';
+import { adminRoutes } from './admin';
 import { connectRoutes } from './connect';
 import { healthRoutes } from './health';
 import { lifecycleRoutes } from './lifecycle';
@@ -48,5 +49,6 @@ export default function routes(app: Express, deps: RouteDeps): void {
   app.use(lifecycleRoutes(deps));
   app.use(macroRoutes(deps));
   app.use(connectRoutes(deps));
+  app.use(adminRoutes(deps));
   if (deps.sandbox) app.use(sandboxRoutes({ ...deps, sandbox: deps.sandbox }));
 }

@@ -6,6 +6,7 @@ import express, { type Router } from 'express';
 import { DEFAULT_ACCOUNTS } from '../sim';
 import type { SandboxTenant } from '../app/sandbox-tenant';
 import type { RouteDeps } from './index';
+import { ADMIN_PATH } from './admin';
 import { MACRO_PATH } from './macro';
 
 const MAX_MACROS = 100;
@@ -58,6 +59,8 @@ export function sandboxRoutes(
       count,
       appOrigin,
       user: accountId ?? ANONYMOUS,
+      // Confluence shows admin pages to site admins only; in the sandbox every signed-in user is one.
+      adminUrl: accountId && sandbox.iframeUrl(ADMIN_PATH, accountId, urls.sandboxOrigin),
       users: [...DEFAULT_ACCOUNTS.map((a) => a.accountId), ANONYMOUS].map((id) => ({
         id,
         href: `?${new URLSearchParams({ macros: String(count), user: id }).toString()}`,

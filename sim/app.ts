@@ -7,6 +7,7 @@ import { connectKeyRoutes } from './routes/connect-keys';
 import { controlRoutes } from './routes/control';
 import { identityRoutes } from './routes/identity';
 import { jiraRoutes } from './routes/jira';
+import { personalDataRoutes } from './routes/personal-data';
 import { tokenRoutes } from './routes/token';
 
 /**
@@ -22,6 +23,7 @@ export function createSimApp(ctx: SimContext): Express {
   app.use(identityRoutes(ctx));
   app.use(jiraRoutes(ctx));
   app.use(connectKeyRoutes(ctx));
+  app.use(personalDataRoutes(ctx));
   app.use(controlRoutes(ctx));
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ code: 404, message: 'Not Found' });

@@ -9,6 +9,7 @@ import { ConnectionKeeper } from './connections';
 import { FamilyRegistry } from './families';
 import { generateIssues, type SimIssue } from './fixtures';
 import { generateInstallKeys } from './install-keys';
+import { PersonalDataRegistry } from './personal-data';
 import type { ResolvedOptions } from './options';
 import { randomToken } from './random-token';
 import { StatsCounters } from './stats';
@@ -25,6 +26,8 @@ export interface SimContext {
   readonly stats: StatsCounters;
   readonly chaos: ChaosController;
   readonly connections: ConnectionKeeper;
+  /** Closed and changed accounts, and forced 429s of the personal data reporting API. */
+  readonly personalData: PersonalDataRegistry;
   readonly issuer: TokenIssuer;
   /** Issues per cloudId. */
   readonly issues: ReadonlyMap<string, readonly SimIssue[]>;
@@ -55,6 +58,7 @@ export function createContext(options: ResolvedOptions): SimContext {
     stats,
     chaos: new ChaosController(options.seed),
     connections: new ConnectionKeeper(),
+    personalData: new PersonalDataRegistry(),
     issuer: new TokenIssuer({ ...options, clock, families, codes, accessTokens, stats }),
     issues,
     installKid,

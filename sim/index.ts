@@ -6,6 +6,7 @@ export { DEFAULT_ACCOUNTS, DEFAULT_SITES } from './fixtures';
 export { DEFAULT_CONSENT_SCOPE } from './token-issuer';
 export { SCRIPTED_OUTCOMES, DEFAULT_CHAOS } from './chaos';
 export { CODE_TTL_MS } from './auth-codes';
+export { MAX_REPORTED_ACCOUNTS } from './personal-data';
 export type {
   ChaosSettings,
   InstallKeys,

@@ -24,6 +24,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       ctx.chaos.enqueue(outcomes);
     },
     consent: (accountId, scope) => ctx.issuer.consent(accountId, scope),
+    closeAccount: (accountId) => ctx.personalData.close(accountId),
+    throttleReports: (count, retryAfterSeconds) => ctx.personalData.throttle(count, retryAfterSeconds),
     refreshTokenStatus: (refreshToken) => ctx.families.status(refreshToken),
     get installKeys() {
       return ctx.installKeys();

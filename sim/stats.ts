@@ -16,6 +16,14 @@ function zero(): Counters {
     apiRequests: 0,
     apiUnauthorized: 0,
     chaos: { serverErrors: 0, timeouts: 0, drops: 0, missingRefreshTokens: 0 },
+    personalData: {
+      reports: 0,
+      accountsReported: 0,
+      closedAnswers: 0,
+      updatedAnswers: 0,
+      throttled: 0,
+      rejected: 0,
+    },
   };
 }
 
@@ -29,6 +37,11 @@ export class StatsCounters {
   }
 
   snapshot(families: SimStats['families']): SimStats {
-    return { ...this.counters, chaos: { ...this.counters.chaos }, families: { ...families } };
+    return {
+      ...this.counters,
+      chaos: { ...this.counters.chaos },
+      personalData: { ...this.counters.personalData },
+      families: { ...families },
+    };
   }
 }

@@ -97,6 +97,15 @@ export interface SimStats {
   apiUnauthorized: number;
   /** Chaos outcomes applied (scripted or drawn). */
   chaos: { serverErrors: number; timeouts: number; drops: number; missingRefreshTokens: number };
+  /** The personal data reporting API: reports answered (200 or 204), accounts in them, `closed` and `updated` answers, 429s, 400s. */
+  personalData: {
+    reports: number;
+    accountsReported: number;
+    closedAnswers: number;
+    updatedAnswers: number;
+    throttled: number;
+    rejected: number;
+  };
   /** Current state, not counters: `resetStats()` leaves them alone. Expired families are in neither. */
   families: { active: number; revoked: number };
 }
@@ -146,6 +155,10 @@ export interface Simulator {
   consent(accountId: string, scope?: string): TokenResponseBody;
   /** The family state of a refresh token (for tests). */
   refreshTokenStatus(refreshToken: string): RefreshTokenStatus;
+  /** Closes an Atlassian account: the personal data reporting API answers `closed` for it from now on. */
+  closeAccount(accountId: string): void;
+  /** The next `count` personal data reports are answered 429 with `Retry-After: retryAfterSeconds`. */
+  throttleReports(count: number, retryAfterSeconds: number): void;
   /** Generated on first use: a 2048-bit key pair costs tens of milliseconds. */
   readonly installKeys: InstallKeys;
   /** Destroys held (hanging) sockets and cancels delayed answers, so test runners exit cleanly. */

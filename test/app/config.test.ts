@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       hostScriptUrl: undefined,
       simAccessTokenTtlSeconds: undefined,
       logLevel: 'info',
+      personalDataReportDays: 7,
     });
   });
 
@@ -54,6 +55,11 @@ describe('loadConfig', () => {
     });
   });
 
+  test('PERSONAL_DATA_REPORT_DAYS sets the reporting cycle; 0 turns it off', () => {
+    expect(loadConfig({ PERSONAL_DATA_REPORT_DAYS: '14' }).personalDataReportDays).toBe(14);
+    expect(loadConfig({ PERSONAL_DATA_REPORT_DAYS: '0' }).personalDataReportDays).toBe(0);
+  });
+
   test('SIM_ACCESS_TOKEN_TTL maps to seconds', () => {
     expect(loadConfig({ SIM_ACCESS_TOKEN_TTL: '120' }).simAccessTokenTtlSeconds).toBe(120);
   });
@@ -77,6 +83,8 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535'],
     [{ PORT: '3e3' }, 'PORT must be an integer'],
     [{ SIM_ACCESS_TOKEN_TTL: '0' }, 'SIM_ACCESS_TOKEN_TTL must be an integer from 1'],
+    [{ PERSONAL_DATA_REPORT_DAYS: '15' }, 'PERSONAL_DATA_REPORT_DAYS must be an integer from 0 to 14'],
+    [{ PERSONAL_DATA_REPORT_DAYS: '-1' }, 'PERSONAL_DATA_REPORT_DAYS must be an integer'],
     [{ APP_SECRET: 'c2hvcnQ=' }, 'APP_SECRET must be base64 of at least 32'],
     [{ AC_HOST_SCRIPT_URL: 'all.js' }, 'AC_HOST_SCRIPT_URL must be an absolute URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],

@@ -28,6 +28,14 @@ describe('stats', () => {
       apiRequests: 2,
       apiUnauthorized: 1,
       chaos: { serverErrors: 0, timeouts: 0, drops: 0, missingRefreshTokens: 0 },
+      personalData: {
+        reports: 0,
+        accountsReported: 0,
+        closedAnswers: 0,
+        updatedAnswers: 0,
+        throttled: 0,
+        rejected: 0,
+      },
       families: { active: 0, revoked: 1 },
     };
     expect(sim.stats()).toEqual(expected);
