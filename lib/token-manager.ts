@@ -73,7 +73,10 @@ export interface TokenManager {
    * right after start-up is woken by notices rather than by the polling fallback. Optional.
    */
   ready(): Promise<void>;
-  /** Resolves once this process's background rotations (refresh-ahead, recovery) have finished. */
+  /**
+   * Resolves once this process's background rotations (refresh-ahead, recovery) have finished,
+   * and the store's own work after writes (index upkeep) with them.
+   */
   whenIdle(): Promise<void>;
   /** Closes every connection and timer it opened. */
   close(): Promise<void>;
@@ -268,6 +271,7 @@ export class DefaultTokenManager implements TokenManager {
     while (this.background.size > 0 || this.sweeping) {
       await Promise.allSettled([...this.background.values(), this.sweeping]);
     }
+    await this.deps.store.settled?.();
   }
 
   async close(): Promise<void> {
@@ -313,7 +317,7 @@ export class DefaultTokenManager implements TokenManager {
           }
           if (assessment.action !== 'wait') {
             const attempt = await lock.tryWithLock(user, (signal) =>
-              this.rotator.runUnderLock(user, { rejected }, signal),
+              this.rotator.runUnderLock(user, { rejected }, signal, read),
             );
             if (attempt.acquired && attempt.value.kind === 'token')
               return this.fromRotation(user, id, epoch, attempt.value);

@@ -32,6 +32,11 @@ export interface TokenStore {
   listByState(state: Exclude<TokenState, 'active'>, limit: number): Promise<StoredRecord[]>;
   /** Up to `limit` records whose `lastRotatedAt` is before `before` (epoch ms), oldest first. */
   listIdleSince(before: number, limit: number): Promise<StoredRecord[]>;
+  /**
+   * Resolves once the work a write leaves to finish after it resolves (a Redis store's index
+   * upkeep) is done, for every write so far. Optional: a store without such work needs none.
+   */
+  settled?(): Promise<void>;
   /** Closes what the store opened itself (not a client it was given). */
   close?(): Promise<void>;
 }
