@@ -72,7 +72,7 @@ type Upkeep = 'compareAndSet' | 'delete' | 'deleteTenant' | 'listByState' | 'lis
  * - whoever removes index entries (after a write, a delete, or when cleaning stale entries)
  *   re-reads those users' records afterwards and re-adds the entries their current records need,
  *   so a removal racing a concurrent write cannot drop the writer's entry (a writer that finds its
- *   own record still in place has nothing to re-add: no later write could have lost an entry).
+ *   own record still in place has nothing to re-add: no later write has committed yet).
  * Index upkeep after a successful write runs after {@link RedisTokenStore.compareAndSet} resolves
  * (one script on the `{idx}` slot, sent before it resolves; {@link RedisTokenStore.settled} waits
  * for it) and only logs its failures: the write's result stands.
@@ -148,10 +148,10 @@ export class RedisTokenStore implements TokenStore {
         },
       );
     });
-    // The upkeep's commands are sent now, before this resolves, but not waited for: the caller's
-    // next step (the notice that wakes waiters in other processes) must not queue behind them.
-    // Sent on the same connection before any later command of this store or of a lock sharing the
-    // client, they reach Redis before the caller's next write or lock release.
+    // The upkeep's script is sent now, before this resolves, but not waited for: the caller's next
+    // step (the notice that wakes waiters in other processes) must not queue behind it. On one
+    // Redis it shares the connection with the caller's next write and unlock, so it runs first;
+    // where it may not (Cluster nodes), the re-read after a removal covers the reordering.
     if (written) this.track(this.upkeep('compareAndSet', () => this.indexWritten(user, record)));
     return written;
   }
@@ -364,7 +364,8 @@ export class RedisTokenStore implements TokenStore {
     );
     if (removed === 0) return;
     // A removal can only have dropped the entry of a write that came after this one. If the record
-    // is still this write's, none came, and the script already left exactly the entries it needs.
+    // is still this write's, no later write has committed: the script left exactly the entries
+    // this record needs, and a later write still to come re-adds its own entry after its CAS.
     const current = await this.readMember(member);
     if (current === null || current === 'unreadable') return;
     if (current.record.generation === record.generation && current.record.version === record.version) return;
