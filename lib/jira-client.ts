@@ -34,41 +34,64 @@ export interface JiraClientDeps {
   now(): number;
 }
 
+/**
+ * `req.jira` is built for every request, and most requests only read the token: so it is one
+ * small object whose Jira call lives on the prototype, not a new closure per request.
+ */
+class JiraContext implements JiraRequestContext {
+  accessToken: string;
+  expiresAt: number;
+  cloudId?: string;
+  // Private fields: a route that logs or serializes `req.jira` never shows the deps or the user.
+  readonly #deps: JiraClientDeps;
+  readonly #user: UserRef;
+
+  constructor(deps: JiraClientDeps, user: UserRef, token: AccessToken) {
+    this.accessToken = token.accessToken;
+    this.expiresAt = token.expiresAt;
+    this.cloudId = token.cloudId;
+    this.#deps = deps;
+    this.#user = user;
+  }
+
+  /** A bound function, made only when a route reads it, so `const { fetch } = req.jira` still works. */
+  get fetch(): JiraRequestContext['fetch'] {
+    return (path, init) => this.call(path, init);
+  }
+
+  private async call(path: string, init: RequestInit = {}): Promise<Response> {
+    const deps = this.#deps;
+    const url = jiraUrl(deps.apiBaseUrl, this.cloudId, path);
+    const method = init.method ?? 'GET';
+    let refreshed = false;
+    for (let retry = 1; ; retry++) {
+      const response = await deps.fetch(url, withBearer(init, this.accessToken, deps.apiTimeoutMs));
+      if (response.status === 401 && !refreshed) {
+        await response.body?.cancel();
+        // Jira refused this token: one rotation for however many requests saw the same 401.
+        const fresh = await deps.getAccessToken(this.#user, { rejected: this.accessToken });
+        this.accessToken = fresh.accessToken;
+        this.expiresAt = fresh.expiresAt;
+        refreshed = true;
+        retry -= 1; // a token refresh is not one of Jira's retries
+        continue;
+      }
+      if (!isRetryable(response.status, method) || retry > deps.retry.maxRetries) return response;
+      const wait = retryDelay(deps.retry, retry, response.headers.get('retry-after'), deps.now());
+      if (wait === undefined) return response;
+      await response.body?.cancel();
+      deps.onRetry?.(response.status);
+      await deps.sleep(wait, init.signal ?? undefined);
+    }
+  }
+}
+
 export function createJiraContext(
   deps: JiraClientDeps,
   user: UserRef,
   token: AccessToken,
 ): JiraRequestContext {
-  const context: JiraRequestContext = {
-    accessToken: token.accessToken,
-    expiresAt: token.expiresAt,
-    cloudId: token.cloudId,
-    async fetch(path, init = {}) {
-      const url = jiraUrl(deps.apiBaseUrl, context.cloudId, path);
-      const method = init.method ?? 'GET';
-      let refreshed = false;
-      for (let retry = 1; ; retry++) {
-        const response = await deps.fetch(url, withBearer(init, context.accessToken, deps.apiTimeoutMs));
-        if (response.status === 401 && !refreshed) {
-          await response.body?.cancel();
-          // Jira refused this token: one rotation for however many requests saw the same 401.
-          const fresh = await deps.getAccessToken(user, { rejected: context.accessToken });
-          context.accessToken = fresh.accessToken;
-          context.expiresAt = fresh.expiresAt;
-          refreshed = true;
-          retry -= 1; // a token refresh is not one of Jira's retries
-          continue;
-        }
-        if (!isRetryable(response.status, method) || retry > deps.retry.maxRetries) return response;
-        const wait = retryDelay(deps.retry, retry, response.headers.get('retry-after'), deps.now());
-        if (wait === undefined) return response;
-        await response.body?.cancel();
-        deps.onRetry?.(response.status);
-        await deps.sleep(wait, init.signal ?? undefined);
-      }
-    },
-  };
-  return context;
+  return new JiraContext(deps, user, token);
 }
 
 /**

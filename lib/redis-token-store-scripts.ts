@@ -1,6 +1,8 @@
-// The Lua scripts of RedisTokenStore: each touches one tenant's keys only, so one Cluster slot.
+// The Lua scripts of RedisTokenStore: each touches the keys of one Cluster slot only, either one
+// tenant's (records, tenant set) or the global indexes' (`{idx}`).
 
 import type { Cluster, Redis } from 'ioredis';
+import { INDEXED_STATES } from './token-store-indexes';
 
 /**
  * Compare-and-set of one record (invariant 2: never backwards).
@@ -64,11 +66,33 @@ for _, member in ipairs(members) do result[#result + 1] = member end
 return result
 `;
 
+/**
+ * The index upkeep after a write, in one round trip instead of one command per index.
+ * KEYS: the state indexes (rotating, in_doubt, reauthorization_required, in that order), then the
+ * idle index; all carry the `{idx}` hash tag, so they share one Cluster slot, and none is a record
+ * key (a record sits in its tenant's slot, so the compare-and-set cannot do this itself).
+ * ARGV: member, the 1-based position in KEYS of the new state's index (0 for `active`), its score,
+ * the idle score. Returns how many entries of other states it removed.
+ */
+const INDEX_WRITTEN = `
+local member, own, score = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local removed = 0
+for i = 1, #KEYS - 1 do
+  -- Re-adding the new state's entry repairs a removal by a sweeper between the first add and the
+  -- write, which saw the old state.
+  if i == own then redis.call('ZADD', KEYS[i], score, member)
+  else removed = removed + redis.call('ZREM', KEYS[i], member) end
+end
+redis.call('ZADD', KEYS[#KEYS], ARGV[4], member)
+return removed
+`;
+
 /** The ioredis command names of the scripts; namespaced, because they are defined on a shared client. */
 export const SCRIPT_COMMANDS = Object.freeze({
   compareAndSet: 'jiraTokenStoreCompareAndSet',
   delete: 'jiraTokenStoreDelete',
   deleteTenant: 'jiraTokenStoreDeleteTenant',
+  indexWritten: 'jiraTokenStoreIndexWritten',
 } as const);
 
 /** The scripts, callable. ioredis runs each by EVALSHA and loads it on NOSCRIPT. */
@@ -88,6 +112,10 @@ export interface TokenStoreScripts {
   ): Promise<boolean>;
   delete(keys: { record: string; tenant: string }, member: string): Promise<boolean>;
   deleteTenant(tenantKey: string, recordKeyPrefix: string): Promise<{ deleted: number; members: string[] }>;
+  indexWritten(
+    keys: { states: readonly string[]; idle: string },
+    args: { member: string; own: number; score: number; idleScore: number },
+  ): Promise<number>;
 }
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;
@@ -100,6 +128,10 @@ export function defineTokenStoreScripts(redis: Redis | Cluster): TokenStoreScrip
   redis.defineCommand(SCRIPT_COMMANDS.compareAndSet, { numberOfKeys: 2, lua: COMPARE_AND_SET });
   redis.defineCommand(SCRIPT_COMMANDS.delete, { numberOfKeys: 2, lua: DELETE });
   redis.defineCommand(SCRIPT_COMMANDS.deleteTenant, { numberOfKeys: 1, lua: DELETE_TENANT });
+  redis.defineCommand(SCRIPT_COMMANDS.indexWritten, {
+    numberOfKeys: INDEXED_STATES.length + 1,
+    lua: INDEX_WRITTEN,
+  });
   // Looked up at each call, not captured here, so a test can stand in for one script.
   const call = (name: string, ...args: string[]): Promise<unknown> =>
     (redis as unknown as Record<string, ScriptFn>)[name](...args);
@@ -131,6 +163,18 @@ export function defineTokenStoreScripts(redis: Redis | Cluster): TokenStoreScrip
         recordKeyPrefix,
       )) as [number, ...string[]];
       return { deleted, members };
+    },
+    async indexWritten(keys, a) {
+      const removed = await call(
+        SCRIPT_COMMANDS.indexWritten,
+        ...keys.states,
+        keys.idle,
+        a.member,
+        String(a.own),
+        String(a.score),
+        String(a.idleScore),
+      );
+      return Number(removed);
     },
   };
 }

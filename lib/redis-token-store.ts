@@ -67,14 +67,17 @@ type Upkeep = 'compareAndSet' | 'delete' | 'deleteTenant' | 'listByState' | 'lis
  * **Indexes.** Sorted sets `<prefix>{idx}:state:<state>` (scored by lease end, in-doubt deadline
  * or 0) and `<prefix>{idx}:idle` (scored by `lastRotatedAt`), whose members are
  * {@link userId}s. They span tenants, so they live in a slot of their own and are updated by
- * separate commands, never inside the Lua script. An index is therefore a superset hint: every
+ * separate commands, never inside a record's Lua script. An index is therefore a superset hint: every
  * listing re-reads each record and returns only what is really there. To keep it a superset:
  * - a write into a non-active state adds the index entry before the compare-and-set, so a process
  *   that dies between the two leaves an extra entry, never a record the sweeper cannot find;
  * - whoever removes index entries (after a write, a delete, or when cleaning stale entries)
  *   re-reads those users' records afterwards and re-adds the entries their current records need,
- *   so a removal racing a concurrent write cannot drop the writer's entry.
- * Index upkeep after a successful write only logs its failures: the write's result stands.
+ *   so a removal racing a concurrent write cannot drop the writer's entry (a writer that finds its
+ *   own record still in place has nothing to re-add: no later write has committed yet).
+ * Index upkeep after a successful write runs after {@link RedisTokenStore.compareAndSet} resolves
+ * (one script on the `{idx}` slot, sent before it resolves; {@link RedisTokenStore.settled} waits
+ * for it) and only logs its failures: the write's result stands.
  *
  * **Errors.** Redis and connection failures become {@link StoreUnavailableError} (HTTP 503,
  * `Retry-After`); argument errors are `TypeError`s; a stored record that is not a well-formed
@@ -86,6 +89,8 @@ export class RedisTokenStore implements TokenStore {
   private readonly prefix: string;
   private readonly logger: Logger;
   private readonly now: () => number;
+  /** Index upkeep started by writes and not finished yet (see {@link RedisTokenStore.settled}). */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(options: RedisTokenStoreOptions) {
     if (typeof options !== 'object' || options === null)
@@ -145,8 +150,22 @@ export class RedisTokenStore implements TokenStore {
         },
       );
     });
-    if (written) await this.upkeep('compareAndSet', () => this.indexWritten(user, record));
+    // The upkeep's script is sent now, before this resolves, but not waited for: the caller's next
+    // step (the notice that wakes waiters in other processes) must not queue behind it. On one
+    // Redis it shares the connection with the caller's next write and unlock, so it runs first;
+    // where it may not (Cluster nodes), the re-read after a removal covers the reordering.
+    if (written) this.track(this.upkeep('compareAndSet', () => this.indexWritten(user, record)));
     return written;
+  }
+
+  /**
+   * Resolves once the index upkeep of every write made so far has finished (or failed, which is
+   * logged). {@link RedisTokenStore.compareAndSet} resolves as soon as the record is written and
+   * lets its index upkeep finish after; listings are correct either way, because they re-read
+   * every record. Awaited by {@link RedisTokenStore.close}.
+   */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
   }
 
   async delete(user: UserRef): Promise<boolean> {
@@ -301,8 +320,10 @@ export class RedisTokenStore implements TokenStore {
     });
   }
 
-  /** Does nothing: the store was given its client and leaves closing it to the owner. */
-  async close(): Promise<void> {}
+  /** Waits for index upkeep still running; the client stays open (closing it is the owner's business). */
+  async close(): Promise<void> {
+    await this.settled();
+  }
 
   private recordKeyPrefix(clientKey: string): string {
     return `${this.prefix}${tenantTag(clientKey)}:u:`;
@@ -378,21 +399,29 @@ export class RedisTokenStore implements TokenStore {
     return next === '0' ? { records } : { records, cursor: next };
   }
 
-  /** After a write: the entry of the new state (again), none in the others, the idle score. */
+  /**
+   * After a write: the entry of the new state (again), none in the others, the idle score, in one
+   * script. Its commands are sent before this returns its promise (nothing is awaited before them).
+   */
   private async indexWritten(user: UserRef, record: TokenRecord): Promise<void> {
     const member = userId(user);
-    const removed = await Promise.all(
-      INDEXED_STATES.map(async (state) => {
-        // Re-adding the entry of the new state repairs a removal by a sweeper between the first add
-        // and the write, which saw the old state.
-        if (state === record.state) {
-          await this.redis.zadd(this.stateIndexKey(state), stateIndexScore(record), member);
-          return 0;
-        }
-        return this.redis.zrem(this.stateIndexKey(state), member);
-      }).concat(this.redis.zadd(this.idleIndexKey(), record.lastRotatedAt, member).then(() => 0)),
+    const removed = await this.scripts.indexWritten(
+      { states: INDEXED_STATES.map((state) => this.stateIndexKey(state)), idle: this.idleIndexKey() },
+      {
+        member,
+        own: isIndexedState(record.state) ? INDEXED_STATES.indexOf(record.state) + 1 : 0,
+        score: stateIndexScore(record),
+        idleScore: record.lastRotatedAt,
+      },
     );
-    if (removed.some((n) => n > 0)) await this.reindex([user]);
+    if (removed === 0) return;
+    // A removal can only have dropped the entry of a write that came after this one. If the record
+    // is still this write's, no later write has committed: the script left exactly the entries
+    // this record needs, and a later write still to come re-adds its own entry after its CAS.
+    const current = await this.readMember(member);
+    if (current === null || current === 'unreadable') return;
+    if (current.record.generation === record.generation && current.record.version === record.version) return;
+    await this.indexCurrent(current);
   }
 
   /** Removes users' entries from every index (after deleting their records). */
@@ -428,18 +457,27 @@ export class RedisTokenStore implements TokenStore {
       await Promise.all(
         batch.map(async (user) => {
           const read = await this.readMember(userId(user));
-          if (read === null || read === 'unreadable') return;
-          const { record } = read;
-          const member = userId(user);
-          await Promise.all([
-            this.redis.zadd(this.idleIndexKey(), record.lastRotatedAt, member),
-            isIndexedState(record.state)
-              ? this.redis.zadd(this.stateIndexKey(record.state), stateIndexScore(record), member)
-              : undefined,
-          ]);
+          if (read !== null && read !== 'unreadable') await this.indexCurrent(read);
         }),
       );
     }
+  }
+
+  /** Adds the index entries a record read just now needs (never removes any). */
+  private async indexCurrent({ user, record }: StoredRecord): Promise<void> {
+    const member = userId(user);
+    await Promise.all([
+      this.redis.zadd(this.idleIndexKey(), record.lastRotatedAt, member),
+      isIndexedState(record.state)
+        ? this.redis.zadd(this.stateIndexKey(record.state), stateIndexScore(record), member)
+        : undefined,
+    ]);
+  }
+
+  /** Keeps a background promise (which never rejects) until it settles. */
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
   }
 
   /** Runs index upkeep after a completed operation: a failure is logged, never thrown. */

@@ -13,7 +13,7 @@ import { logLeaseHeldElsewhere, publishNotice, who } from './log-context';
 import type { Logger } from './logger';
 import type { OAuthClient, RefreshOutcome } from './oauth-client';
 import { type Assessment, assessRecord } from './record-assessment';
-import { type RecordAccess, tokenOf } from './record-access';
+import { type OpenRecord, type RecordAccess, tokenOf } from './record-access';
 import type { NoticeKind, RefreshLock } from './refresh-lock';
 import type { TokenStats } from './token-stats';
 import type { AccessToken, InDoubtReason, TokenRecord, TokenSecrets, UserRef } from './types';
@@ -102,11 +102,22 @@ export function backoffError(retryAfterMs: number): UpstreamUnavailableError {
 export class Rotator {
   constructor(private readonly deps: RotatorDeps) {}
 
-  /** Runs while holding the user's lock. The double-checked read happens here. */
-  async runUnderLock(user: UserRef, intent: RotationIntent, signal: AbortSignal): Promise<RotationResult> {
+  /**
+   * Runs while holding the user's lock. The double-checked read happens here, unless the caller
+   * passes the record it read just before taking the lock: a read under the lock would cost the
+   * holder one more Redis round trip before its token request, and it adds no safety, because the
+   * lease is taken by compare-and-set on that record's version. If someone wrote in between, the
+   * CAS fails and the caller waits for the notice of that write and reads again.
+   */
+  async runUnderLock(
+    user: UserRef,
+    intent: RotationIntent,
+    signal: AbortSignal,
+    readJustBefore?: OpenRecord,
+  ): Promise<RotationResult> {
     const { records, now, settings } = this.deps;
     const { background } = intent;
-    const read = await records.read(user);
+    const read = readJustBefore ?? (await records.read(user));
     if (!read) {
       if (background) return { kind: 'idle' };
       throw new NotConnectedError();

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import { AccessTokenCache } from './access-token-cache';
+import { UserIdMemo } from './user-id-memo';
 import {
   LockUnavailableError,
   NotConnectedError,
@@ -57,14 +58,16 @@ export interface TokenManager {
   /** Stores a consent's tokens: a new generation that supersedes whatever was stored. */
   save(user: UserRef, tokens: TokenResponse, site?: JiraSite): Promise<void>;
   /**
-   * A fresh access token for the user.
+   * A fresh access token for the user. The object is frozen and may be the same one for many
+   * calls (a cache hit hands out the cached object rather than a copy).
    * @throws NotConnectedError, ReauthorizationRequiredError, UpstreamUnavailableError,
    *   LockUnavailableError, StoreUnavailableError, ClientCredentialsRejectedError, RecordUnreadableError
    */
   getAccessToken(user: UserRef, options?: GetAccessTokenOptions): Promise<AccessToken>;
   /**
    * The user's access token if this process holds a fresh one, synchronously and with no I/O;
-   * otherwise undefined (then call {@link getAccessToken}). Starts refresh-ahead when due.
+   * otherwise undefined (then call {@link getAccessToken}). Starts refresh-ahead when due. Frozen,
+   * like {@link getAccessToken}'s.
    */
   cachedAccessToken(user: UserRef): AccessToken | undefined;
   /** Express middleware that sets `req.jira`; see {@link MiddlewareOptions}. */
@@ -104,7 +107,10 @@ export interface TokenManager {
    * right after start-up is woken by notices rather than by the polling fallback. Optional.
    */
   ready(): Promise<void>;
-  /** Resolves once this process's background rotations (refresh-ahead, recovery) have finished. */
+  /**
+   * Resolves once this process's background rotations (refresh-ahead, recovery) have finished,
+   * and the store's own work after writes (index upkeep) with them.
+   */
   whenIdle(): Promise<void>;
   /** Closes every connection and timer it opened. */
   close(): Promise<void>;
@@ -144,6 +150,7 @@ const NOT_ABORTED = new AbortController().signal;
 
 export class DefaultTokenManager implements TokenManager {
   private readonly cache: AccessTokenCache;
+  private readonly ids = new UserIdMemo();
   private readonly inflight = new Map<string, Promise<AccessToken>>();
   private readonly background = new Map<string, Promise<BackgroundOutcome>>();
   private readonly rotator: Rotator;
@@ -179,14 +186,14 @@ export class DefaultTokenManager implements TokenManager {
   cachedAccessToken(user: UserRef): AccessToken | undefined {
     assertUserRef(user);
     this.assertOpen();
-    return this.fromCache(user, userId(user));
+    return this.fromCache(user, this.ids.get(user));
   }
 
   async getAccessToken(user: UserRef, options: GetAccessTokenOptions = {}): Promise<AccessToken> {
     assertUserRef(user);
     this.assertOpen();
     const { rejected } = options;
-    const id = userId(user);
+    const id = this.ids.get(user);
     const cached = this.fromCache(user, id, rejected);
     if (cached) return cached;
     if (rejected !== undefined) this.cache.invalidate(id);
@@ -208,7 +215,7 @@ export class DefaultTokenManager implements TokenManager {
     this.deps.stats.cacheHits += 1;
     if (inRefreshAheadWindow(cached, now, this.deps.settings.refreshAheadMs))
       this.inBackground(user, 'refresh_ahead');
-    return { accessToken: cached.accessToken, expiresAt: cached.expiresAt, cloudId: cached.cloudId };
+    return cached.token;
   }
 
   middleware(options?: MiddlewareOptions): RequestHandler {
@@ -323,6 +330,7 @@ export class DefaultTokenManager implements TokenManager {
     while (this.background.size > 0 || this.sweeping) {
       await Promise.allSettled([...this.background.values(), this.sweeping]);
     }
+    await this.deps.store.settled?.();
   }
 
   async close(): Promise<void> {
@@ -369,7 +377,7 @@ export class DefaultTokenManager implements TokenManager {
           }
           if (assessment.action !== 'wait') {
             const attempt = await lock.tryWithLock(user, (signal) =>
-              this.rotator.runUnderLock(user, { rejected }, signal),
+              this.rotator.runUnderLock(user, { rejected }, signal, read),
             );
             if (attempt.acquired && attempt.value.kind === 'token')
               return this.fromRotation(user, id, epoch, attempt.value);
@@ -408,8 +416,7 @@ export class DefaultTokenManager implements TokenManager {
   }
 
   private remember(id: string, epoch: number, token: AccessToken & { lastRotatedAt: number }): AccessToken {
-    this.cache.set(id, epoch, token);
-    return { accessToken: token.accessToken, expiresAt: token.expiresAt, cloudId: token.cloudId };
+    return this.cache.set(id, epoch, token);
   }
 
   private inBackground(user: UserRef, work: BackgroundWork | undefined): void {

@@ -53,6 +53,11 @@ export interface TokenStore {
    * stores: personal data reporting needs it.
    */
   listAll?(cursor: string | undefined, limit: number): Promise<StoredPage>;
+  /**
+   * Resolves once the work a write leaves to finish after it resolves (a Redis store's index
+   * upkeep) is done, for every write so far. Optional: a store without such work needs none.
+   */
+  settled?(): Promise<void>;
   /** Closes what the store opened itself (not a client it was given). */
   close?(): Promise<void>;
 }

@@ -23,6 +23,11 @@ export interface HotPathRun {
 export interface HotPathResult {
   bare: HotPathRun;
   middleware: HotPathRun;
+  /**
+   * The same route with a middleware that attaches a constant token instead: what a second Express
+   * handler, the user lookup and the longer answer cost without the library.
+   */
+  constant: HotPathRun;
   /** middleware rps / bare rps, over all rounds. */
   ratio: number;
   /** The median of each round pair's ratio: a neighbour's job that starts mid-run skews one pair only. */
@@ -143,9 +148,11 @@ async function measure(env: BenchEnvironment, plan: Plan, app: AppProcess): Prom
   const headers = { [ACCOUNT_HEADER]: hot };
   await cannon(app, `${base}/hot/bare`, warmupSeconds, connections, headers);
   await cannon(app, `${base}/hot/jira`, warmupSeconds, connections, headers);
+  await cannon(app, `${base}/hot/constant`, warmupSeconds, connections, headers);
 
   const bareRounds: Round[] = [];
   const middlewareRounds: Round[] = [];
+  const constantRounds: Round[] = [];
   let commands: CommandCalls = {};
   const countersBefore = await managerCounters(app);
   const runBare = async (): Promise<void> => {
@@ -156,11 +163,16 @@ async function measure(env: BenchEnvironment, plan: Plan, app: AppProcess): Prom
     middlewareRounds.push(await cannon(app, `${base}/hot/jira`, roundSeconds, connections, headers));
     commands = addCalls(commands, commandDelta(before, await env.probe.commandCalls()));
   };
-  // A B B A …: whichever route runs second in a pair gets no systematic advantage or penalty.
-  for (let i = 0; i < rounds; i++) {
-    if (i % 2 === 0) await runBare().then(runMiddleware);
-    else await runMiddleware().then(runBare);
-  }
+  const runConstant = async (): Promise<void> => {
+    constantRounds.push(await cannon(app, `${base}/hot/constant`, roundSeconds, connections, headers));
+  };
+  // Each route takes each place in turn: none gets a systematic advantage or penalty.
+  const orders = [
+    [runBare, runMiddleware, runConstant],
+    [runMiddleware, runConstant, runBare],
+    [runConstant, runBare, runMiddleware],
+  ];
+  for (let i = 0; i < rounds; i++) for (const run of orders[i % orders.length]) await run();
   const countersAfter = await managerCounters(app);
   const cost = await app.rpc.call('middlewareCost', { strategy, accountId: hot, iterations: 100_000 });
   const bare = combine(bareRounds, roundSeconds);
@@ -169,6 +181,7 @@ async function measure(env: BenchEnvironment, plan: Plan, app: AppProcess): Prom
   return {
     bare,
     middleware,
+    constant: combine(constantRounds, roundSeconds),
     ratio: Math.round((middleware.rps / bare.rps) * 1000) / 1000,
     pairRatioMedian:
       Math.round(median(bareRounds.map((b, i) => middlewareRounds[i].requests / b.requests)) * 1000) / 1000,

@@ -48,6 +48,19 @@ export class RequestLog {
   }
 }
 
+/** Shaped like the simulator's cloudIds, so the constant route's JSON is as long as the token route's. */
+const CONSTANT_JIRA = Object.freeze({
+  accessToken: 'constant',
+  expiresAt: 0,
+  cloudId: '00000000-0000-4000-8000-000000000000',
+  fetch: (): Promise<globalThis.Response> => Promise.reject(new Error('not a real token')),
+});
+
+function attachConstantToken(req: Request, _res: Response, next: NextFunction): void {
+  if (resolveUser(req)) req.jira = CONSTANT_JIRA;
+  next();
+}
+
 export function createAppServer(strategies: Strategy[], log: RequestLog): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -59,9 +72,12 @@ export function createAppServer(strategies: Strategy[], log: RequestLog): Expres
   app.get('/hot/bare', (_req, res) => res.json({ ok: true, cloudId: null }));
   const project = strategies.find((s) => s.name === 'this-project');
   if (project) {
-    app.get('/hot/jira', project.middleware(resolveUser), (req, res) =>
-      res.json({ ok: true, cloudId: req.jira?.cloudId ?? null }),
-    );
+    const answer = (req: Request, res: Response): void =>
+      void res.json({ ok: true, cloudId: req.jira?.cloudId ?? null });
+    app.get('/hot/jira', project.middleware(resolveUser), answer);
+    // The framework's share: a second handler that resolves the user and attaches a constant
+    // `req.jira`, so the answer is the same bytes as the token route's, and no library call.
+    app.get('/hot/constant', attachConstantToken, answer);
   }
 
   for (const strategy of strategies) {

@@ -165,10 +165,17 @@ export function hotPathTable(result: HotPathResult): Table {
       `Part 3 — hot path: autocannon, ${result.connections} connections, ` +
       `${result.rounds} alternating rounds of ${result.roundSeconds} s per route`,
     headers: ['route', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'non-2xx + errors', 'server CPU µs/request'],
-    rows: [run('bare JSON route', result.bare), run('same route + tokens.middleware()', result.middleware)],
+    rows: [
+      run('bare JSON route', result.bare),
+      run('same route + tokens.middleware()', result.middleware),
+      run('same route + a constant req.jira (framework floor)', result.constant),
+    ],
     notes: [
       `ratio (middleware / bare req/s): ${result.ratio} over all rounds; median of the round pairs' ` +
         `ratios: ${result.pairRatioMedian}. p50 and p99: medians over the rounds.`,
+      `framework floor: a second Express handler that resolves the user and attaches a constant ` +
+        `req.jira, answering the same bytes as the token route, with no library call ` +
+        `(constant / bare req/s: ${Math.round((result.constant.rps / result.bare.rps) * 1000) / 1000}).`,
       `In-process cost of the middleware on a cache hit: ${result.middlewareUs} µs per call ` +
         `(an empty middleware: ${result.emptyMiddlewareUs} µs); at the bare rate the server takes one ` +
         `request every ${result.bareRequestUs} µs.`,

@@ -55,6 +55,23 @@ function deps(
   };
 }
 
+describe('req.jira', () => {
+  test('shows the token, its expiry and the cloudId, and nothing of how it reaches Jira', () => {
+    const context = createJiraContext(deps(), user, token);
+    expect(Object.keys(context).sort()).toEqual(['accessToken', 'cloudId', 'expiresAt']);
+    expect(JSON.parse(JSON.stringify(context))).toEqual(token);
+  });
+
+  test('fetch works detached from req.jira, and a 401 refresh updates req.jira', async () => {
+    const { fetchFn, calls } = scriptedFetch([{ status: 401 }, { status: 200 }]);
+    const context = createJiraContext(deps({ fetch: fetchFn }), user, token);
+    const { fetch: detached } = context;
+    expect((await detached('/rest/api/3/myself')).status).toBe(200);
+    expect(calls.map((c) => c.authorization)).toEqual(['Bearer at-1', 'Bearer at-2']);
+    expect(context.accessToken).toBe('at-2');
+  });
+});
+
 describe('req.jira.fetch', () => {
   test('a Jira call that hangs is aborted after apiTimeoutMs', async () => {
     const context = createJiraContext(deps({ apiTimeoutMs: 50 }), user, token);

@@ -75,6 +75,16 @@ async function keysUnder(pattern: string): Promise<string[]> {
   return keys.sort();
 }
 
+type ScriptFn = (...args: string[]) => Promise<unknown>;
+
+/** Puts `fn` in place of one of the store's scripts on `client`; returns the real one, bound. */
+function standIn(client: Redis, name: string, fn: ScriptFn): ScriptFn {
+  const scripts = client as unknown as Record<string, ScriptFn>;
+  const real = scripts[name].bind(client);
+  scripts[name] = fn;
+  return real;
+}
+
 function storeOn(client: Redis, options: { logger?: Logger } = {}): RedisTokenStore {
   return new RedisTokenStore({ redis: client, keyPrefix: prefix, now: () => now, ...options });
 }
@@ -204,8 +214,9 @@ describe('RedisTokenStore indexes', () => {
       const crashing = storeOn(client);
       await crashing.compareAndSet(u(1), null, record());
       // The process "dies" after the index entry, before the Lua compare-and-set.
-      (client as unknown as Record<string, unknown>)[SCRIPT_COMMANDS.compareAndSet] = () =>
-        Promise.reject(new Error('Connection is closed.'));
+      standIn(client, SCRIPT_COMMANDS.compareAndSet, () =>
+        Promise.reject(new Error('Connection is closed.')),
+      );
 
       await expect(
         crashing.compareAndSet(
@@ -229,16 +240,11 @@ describe('RedisTokenStore indexes', () => {
     try {
       const racing = storeOn(client);
       await racing.compareAndSet(u(1), null, record());
-      const script = (client as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[
-        SCRIPT_COMMANDS.compareAndSet
-      ].bind(client);
       // A sweeper that read the record while still active removes the fresh entry just before the write.
-      (client as unknown as Record<string, unknown>)[SCRIPT_COMMANDS.compareAndSet] = async (
-        ...args: string[]
-      ) => {
+      const script = standIn(client, SCRIPT_COMMANDS.compareAndSet, async (...args) => {
         await redis.zrem(indexKey('state:in_doubt'), member(u(1)));
         return script(...args);
-      };
+      });
 
       await expect(
         racing.compareAndSet(
@@ -249,6 +255,69 @@ describe('RedisTokenStore indexes', () => {
       ).resolves.toBe(true);
 
       await expect(redis.zscore(indexKey('state:in_doubt'), member(u(1)))).resolves.toBe(String(T0 + 9));
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it('resolves a write before its index upkeep has finished; settled() waits for the upkeep', async () => {
+    const client = redis.duplicate();
+    try {
+      const slow = storeOn(client);
+      await slow.compareAndSet(u(1), null, record(inDoubt(T0 + 9)));
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const real = standIn(client, SCRIPT_COMMANDS.indexWritten, async (...args) => {
+        await held;
+        return real(...args);
+      });
+
+      // The write into active is done and visible while its upkeep is still held back.
+      await expect(
+        slow.compareAndSet(u(1), { generation: 'gen-1', version: 1 }, record({ version: 2 })),
+      ).resolves.toBe(true);
+      await expect(store.get(u(1))).resolves.toEqual(record({ version: 2 }));
+      let settled = false;
+      const settling = slow.settled().then(() => (settled = true));
+      await expect(redis.zscore(indexKey('state:in_doubt'), member(u(1)))).resolves.toBe(String(T0 + 9));
+      expect(settled).toBe(false);
+
+      release();
+      await settling;
+      await expect(redis.zscore(indexKey('state:in_doubt'), member(u(1)))).resolves.toBeNull();
+      await expect(redis.zscore(indexKey('idle'), member(u(1)))).resolves.toBe(String(T0));
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it("re-adds the entry of a later write that a writer's upkeep removed", async () => {
+    const client = redis.duplicate();
+    try {
+      const late = storeOn(client);
+      await store.compareAndSet(u(1), null, record(inDoubt(T0 + 9)));
+      // Between this write (into active) and its upkeep, another process recovers the chain into
+      // in_doubt again with a new deadline, index first, and finishes its own upkeep.
+      const real = standIn(client, SCRIPT_COMMANDS.indexWritten, async (...args) => {
+        await store.compareAndSet(
+          u(1),
+          { generation: 'gen-1', version: 2 },
+          record({ version: 3, ...inDoubt(T0 + 99) }),
+        );
+        await store.settled();
+        return real(...args);
+      });
+
+      await expect(
+        late.compareAndSet(u(1), { generation: 'gen-1', version: 1 }, record({ version: 2 })),
+      ).resolves.toBe(true);
+      await late.settled();
+
+      // The late upkeep removed the in_doubt entry, saw a newer record and put its entry back.
+      await expect(redis.zscore(indexKey('state:in_doubt'), member(u(1)))).resolves.toBe(String(T0 + 99));
+      await expect(store.listByState('in_doubt', 10)).resolves.toEqual([
+        { user: u(1), record: record({ version: 3, ...inDoubt(T0 + 99) }) },
+      ]);
     } finally {
       await client.quit();
     }
@@ -329,13 +398,14 @@ describe('RedisTokenStore indexes', () => {
     try {
       const flaky = storeOn(client, { logger });
       await flaky.compareAndSet(u(1), null, record());
-      client.zrem = (() => Promise.reject(new Error('Connection is closed.'))) as unknown as Redis['zrem'];
+      standIn(client, SCRIPT_COMMANDS.indexWritten, () => Promise.reject(new Error('Connection is closed.')));
 
       await expect(
         flaky.compareAndSet(u(1), { generation: 'gen-1', version: 1 }, record({ version: 2 })),
       ).resolves.toBe(true);
 
       await expect(store.get(u(1))).resolves.toEqual(record({ version: 2 }));
+      await flaky.settled();
       expect(logger.warn).toHaveBeenCalledTimes(1);
       expect(logger.warn).toHaveBeenCalledWith(
         {

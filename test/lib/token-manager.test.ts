@@ -71,6 +71,18 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     expect(h.server.sim.stats().tokenRequests).toBe(0);
   });
 
+  test('a cache hit hands out the cached token itself, frozen, not a copy per call', async () => {
+    await open();
+    await h.consent();
+    const loaded = await h.manager.getAccessToken(h.user);
+    const hit = await h.manager.getAccessToken(h.user);
+    expect(h.manager.cachedAccessToken(h.user)).toBe(hit);
+    expect(hit).toBe(loaded);
+    expect(Object.isFrozen(hit)).toBe(true);
+    expect(Object.keys(hit).sort()).toEqual(['accessToken', 'cloudId', 'expiresAt']);
+    expect(h.manager.stats().cacheHits).toBe(2);
+  });
+
   test('a burst of 50 calls after a 401 costs exactly one rotation', async () => {
     await open();
     const consent = await h.consent();
