@@ -2,6 +2,25 @@
 
 import type { InDoubtReason } from './types';
 
+/**
+ * How a rotation attempt by the lock holder ended, one per attempt: `rotated` (a new pair stored),
+ * `recovered` (a chain that was in doubt got a new pair), `in_doubt` (the answer was lost or lacked
+ * a refresh token), `reauthorization_required` (invalid_grant, confirmed by a re-read),
+ * `sibling_adopted` (invalid_grant, but a newer write had won), `client_rejected` (invalid_client),
+ * `not_rotated` (the endpoint refused without rotating), `lost_cas` (a newer write won the record).
+ */
+export const ROTATION_OUTCOMES = [
+  'rotated',
+  'recovered',
+  'in_doubt',
+  'reauthorization_required',
+  'sibling_adopted',
+  'client_rejected',
+  'not_rotated',
+  'lost_cas',
+] as const;
+export type RotationOutcome = (typeof ROTATION_OUTCOMES)[number];
+
 /** A snapshot of {@link TokenStats}. */
 export interface TokenStatsSnapshot {
   cacheHits: number;
@@ -18,6 +37,8 @@ export interface TokenStatsSnapshot {
   backgroundFailures: number;
   /** Retries of Jira calls by the status that caused them (429, 503). */
   apiRetries: Record<string, number>;
+  /** Rotation attempts by how they ended. */
+  rotationOutcomes: Record<RotationOutcome, number>;
 }
 
 export class TokenStats {
@@ -41,6 +62,10 @@ export class TokenStats {
   refreshAheadStarted = 0;
   backgroundFailures = 0;
   readonly apiRetries: Record<string, number> = {};
+  readonly rotationOutcomes = Object.fromEntries(ROTATION_OUTCOMES.map((o) => [o, 0])) as Record<
+    RotationOutcome,
+    number
+  >;
 
   snapshot(): TokenStatsSnapshot {
     return {
@@ -57,6 +82,7 @@ export class TokenStats {
       refreshAheadStarted: this.refreshAheadStarted,
       backgroundFailures: this.backgroundFailures,
       apiRetries: { ...this.apiRetries },
+      rotationOutcomes: { ...this.rotationOutcomes },
     };
   }
 }
