@@ -2,6 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { AccessTokenStore } from './access-tokens';
+import { ApiAnswerScript } from './api-answers';
 import { AuthCodeStore } from './auth-codes';
 import { ChaosController } from './chaos';
 import { ManualClock } from './clock';
@@ -24,6 +25,8 @@ export interface SimContext {
   readonly accessTokens: AccessTokenStore;
   readonly stats: StatsCounters;
   readonly chaos: ChaosController;
+  /** Scripted answers of the Jira API. */
+  readonly apiScript: ApiAnswerScript;
   readonly connections: ConnectionKeeper;
   readonly issuer: TokenIssuer;
   /** Issues per cloudId. */
@@ -54,6 +57,7 @@ export function createContext(options: ResolvedOptions): SimContext {
     accessTokens,
     stats,
     chaos: new ChaosController(options.seed),
+    apiScript: new ApiAnswerScript(),
     connections: new ConnectionKeeper(),
     issuer: new TokenIssuer({ ...options, clock, families, codes, accessTokens, stats }),
     issues,
