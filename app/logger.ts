@@ -93,6 +93,8 @@ export function createLogger(options: LoggerOptions = {}): AppLogger {
     {
       level: options.level ?? 'info',
       timestamp: pino.stdTimeFunctions.isoTime,
+      // The formatter below has already reduced errors to their name and message.
+      serializers: { err: (error: unknown) => error },
       formatters: {
         level: (label) => ({ level: label }),
         log: (fields) => redactFields(fields, 0, SERIALIZED_KEYS),

@@ -19,6 +19,7 @@ export const ROTATION_OUTCOMES = [
   'not_rotated',
   'lost_cas',
 ] as const;
+/** One of {@link ROTATION_OUTCOMES}: the `outcome` label of `jira_token_rotations_total`. */
 export type RotationOutcome = (typeof ROTATION_OUTCOMES)[number];
 
 /** A snapshot of {@link TokenStats}. */

@@ -41,11 +41,8 @@ describe('createLogger', () => {
     const error = new Error(`refused ${JWT}`);
     logger.warn({ event: 'y', err: error }, `sharedSecret: 'abc' and ${JWT}`);
     const entry = JSON.parse(lines[0]) as Record<string, unknown>;
-    expect(entry).toMatchObject({
-      level: 'warn',
-      msg: "sharedSecret: '[redacted]' and [jwt]",
-      err: { name: 'Error', message: 'refused [jwt]' },
-    });
+    expect(entry).toMatchObject({ level: 'warn', msg: "sharedSecret: '[redacted]' and [jwt]" });
+    expect(entry.err).toEqual({ name: 'Error', message: 'refused [jwt]' });
     expect(lines[0]).not.toContain(JWT);
     expect(lines[0]).not.toContain('at ');
   });
@@ -94,6 +91,7 @@ describe('requestLog (pino-http)', () => {
   app.use(requestLog(createLogger({ level: 'debug', destination: { write: (line) => lines.push(line) } })));
   app.get('/ok', (_req, res) => void res.send('ok'));
   app.get('/fail', (_req, res) => void res.status(503).send('no'));
+  app.get('/bug', (_req, res) => void res.status(500).send('no'));
   beforeEach(() => (lines.length = 0));
 
   test('one line per request: secret parameters blanked, no header, successes at debug', async () => {
@@ -127,5 +125,12 @@ describe('requestLog (pino-http)', () => {
       req: { url: '/fail?code=redacted&state=redacted' },
       res: { statusCode: 503 },
     });
+  });
+
+  test("a 500 carries pino-http's error by name and message, without stack", async () => {
+    await request(app).get('/bug').expect(500);
+    const entry = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(entry).toMatchObject({ level: 'info', msg: 'request failed', res: { statusCode: 500 } });
+    expect(entry.err).toEqual({ name: 'Error', message: 'failed with status code 500' });
   });
 });
