@@ -6,13 +6,8 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import ace, { type AddOn } from 'atlassian-connect-express';
 import type { Redis } from 'ioredis';
-import {
-  type Logger,
-  OAuthClient,
-  type TokenManager,
-  checkRedisPersistence,
-  createTokenManager,
-} from './lib';
+import type { Registry } from 'prom-client';
+import { OAuthClient, type TokenManager, checkRedisPersistence, createTokenManager } from './lib';
 import { type Simulator, createSimulator } from './sim';
 import { tenantBaseUrl } from './app/ace-context';
 import { ACE_STORE_ADAPTERS, type AceStore } from './app/ace-store';
@@ -21,7 +16,8 @@ import { type AppConfig, loadConfig } from './app/config';
 import { ConsentStates } from './app/consent-states';
 import { errorHandler, notFound } from './app/error-handlers';
 import { LaunchTokens } from './app/launch-token';
-import { aceLogger, createLogger } from './app/logger';
+import { createAppRegistry } from './app/metrics-registry';
+import { type AppLogger, aceLogger, createLogger } from './app/logger';
 import { MemoryOneTimeStore, type OneTimeStore } from './app/one-time-store';
 import { PATHS } from './app/paths';
 import { PersonalDataReporter } from './app/personal-data-reporter';
@@ -44,8 +40,13 @@ import routes from './routes';
 export interface CreateAppOptions {
   /** The app's URLs. Default: from `config.port` (give them when listening on port 0). */
   urls?: AppUrls;
-  /** Default: JSON lines on stdout at `config.logLevel`. */
-  logger?: Logger;
+  /** Default: pino, JSON lines on stdout at `config.logLevel` (secret-named fields redacted). */
+  logger?: AppLogger;
+  /**
+   * Where the token manager registers its metrics, served at GET /metrics. Default: a new
+   * registry with prom-client's default process metrics.
+   */
+  registry?: Registry;
   /** For the token manager and the consent's identity calls. Default: the global fetch. */
   fetch?: typeof fetch;
   /** The real clock (launch tokens, one-time stores). Tokens use the simulator's clock in the sandbox. */
@@ -60,7 +61,7 @@ export interface CreatedApp {
   launches: LaunchTokens;
   urls: AppUrls;
   endpoints: Endpoints;
-  logger: Logger;
+  logger: AppLogger;
   /** Sandbox only: the simulator, mounted at /sim. */
   sim?: Simulator;
   /** Sandbox only: the stand-in Confluence site (not installed yet). */
@@ -101,6 +102,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     keyPrefix: config.keyPrefix,
     encryptionKey: config.encryptionKey,
     logger,
+    registry: options.registry ?? createAppRegistry(),
     fetch: fetchFn,
     // Advancing the simulator's clock must expire the app's tokens too.
     now: sim ? () => sim.clock.now() : undefined,

@@ -1,8 +1,9 @@
-// The app's logger: JSON lines on stdout, pino-compatible for the token manager, with a last line
-// of defence that blanks any field named like a secret (invariant 6: no secret in logs).
+// The app's logger: pino, JSON lines on stdout, with a last line of defence that blanks any field
+// named like a secret, whatever code put it there (invariant 6: no secret in logs).
 
+import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { Logger } from '../lib';
-import { LOG_LEVELS, type LogLevel } from './config';
+import type { LogLevel } from './config';
 
 /** Field names whose values never reach a log line, whatever code put them there. */
 const SECRET_FIELDS = new Set(
@@ -43,36 +44,70 @@ function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return { name: value.name, message: redactText(value.message) };
   if (!value || typeof value !== 'object' || depth > 4) return value;
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  return redactFields(value as Record<string, unknown>, depth);
+}
+
+/** The fields of one object, each blanked if named like a secret (but a fingerprint), else redacted. */
+function redactFields(
+  fields: Record<string, unknown>,
+  depth = 0,
+  keep?: ReadonlySet<string>,
+): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [
+    Object.entries(fields).map(([key, item]) => [
       key,
-      SECRET_FIELDS.has(key.toLowerCase()) && !(typeof item === 'string' && FINGERPRINT.test(item))
-        ? '[redacted]'
-        : redact(item, depth + 1),
+      keep?.has(key)
+        ? item
+        : SECRET_FIELDS.has(key.toLowerCase()) && !(typeof item === 'string' && FINGERPRINT.test(item))
+          ? '[redacted]'
+          : redact(item, depth + 1),
     ]),
   );
 }
+
+/** The app's logger: pino, which the token manager and pino-http log through too. */
+export type AppLogger = PinoLogger;
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
   /** The lowest level written. Default `info`. */
   level?: LogLevel;
-  /** Where a finished line goes. Default: `process.stdout`. */
-  write?: (line: string) => void;
+  /** Where the JSON lines go. Default: stdout. Tests pass a stream that keeps them. */
+  destination?: DestinationStream;
 }
 
-/** A {@link Logger} writing one JSON object per line: `{level, time, msg, ...fields}`. */
-export function createLogger(options: LoggerOptions = {}): Logger {
-  const threshold = LOG_LEVELS.indexOf(options.level ?? 'info');
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
-  const at =
-    (level: Exclude<LogLevel, 'silent'>) =>
-    (obj: Record<string, unknown>, msg?: string): void => {
-      if (LOG_LEVELS.indexOf(level) < threshold) return;
-      const fields = redact(obj) as Record<string, unknown>;
-      write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields })}\n`);
-    };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+/**
+ * Keys whose values pino's own serializers shape (pino-http's request and response): left to
+ * them, since the formatter sees the raw objects.
+ */
+const SERIALIZED_KEYS = new Set(['req', 'res']);
+
+/**
+ * A pino logger writing one JSON object per line, `{level, time, pid, hostname, msg, ...fields}`,
+ * with the level as its name and the time in ISO 8601. Every line's fields pass {@link redact}
+ * (secret-named fields blanked, JWTs and shared secrets cut out of texts, errors reduced to name
+ * and message) and so does its message text.
+ */
+export function createLogger(options: LoggerOptions = {}): AppLogger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // The formatter below has already reduced errors to their name and message.
+      serializers: { err: (error: unknown) => error },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => redactFields(fields, 0, SERIALIZED_KEYS),
+      },
+      hooks: {
+        logMethod(args, method) {
+          const redacted = args.map((arg: unknown) => (typeof arg === 'string' ? redactText(arg) : arg));
+          method.apply(this, redacted as Parameters<typeof method>);
+        },
+      },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
 }
 
 /**

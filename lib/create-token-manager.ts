@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import IORedis, { type Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { InProcessRefreshLock } from './in-process-refresh-lock';
 import { DEFAULT_JIRA_RETRY, sleep } from './jira-retry';
 import { silentLogger } from './logger';
@@ -15,6 +16,7 @@ import { RedlockRefreshLock } from './redlock-refresh-lock';
 import type { RefreshLock } from './refresh-lock';
 import { TokenCipher, parseEncryptionKey } from './token-cipher';
 import { DefaultTokenManager, type TokenManager } from './token-manager';
+import { registerTokenMetrics } from './token-metrics';
 import { TokenStats } from './token-stats';
 import type { TokenStore } from './token-store';
 
@@ -49,6 +51,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     throw new TypeError('store: a distributed lock needs a shared store (pass redis, or a RedisTokenStore)');
   }
   const cipher = makeCipher(o.encryptionKey, shared);
+  const stats = new TokenStats();
+  const registry = o.registry ?? new Registry();
+  // Throws (before any connection opens) if the registry already holds these metrics.
+  const observer = registerTokenMetrics(registry, stats);
 
   // Nothing may throw below this line: it opens connections.
   const owned: Array<() => Promise<unknown>> = [];
@@ -77,7 +83,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   if (!o.lock) owned.unshift(() => lock.close());
   if (!o.store && store.close) owned.unshift(() => store.close!());
 
-  const stats = new TokenStats();
   return new DefaultTokenManager({
     records: new RecordAccess(store, cipher, logger, () => (stats.storeReads += 1)),
     store,
@@ -92,6 +97,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }),
     logger,
     stats,
+    observer,
+    registry,
     now: o.now,
     origin: randomBytes(8).toString('base64url'),
     fetch: o.fetch,

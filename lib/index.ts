@@ -28,7 +28,7 @@ export { checkRedisPersistence, type RedisPersistence } from './redis-persistenc
 export { OAuthClient, TokenExchangeError, buildTokenRequest, processTokenResponse } from './oauth-client';
 export type { RefreshOutcome, ValidTokens } from './oauth-client';
 export type { Logger } from './logger';
-export type { TokenStatsSnapshot } from './token-stats';
+export { ROTATION_OUTCOMES, type RotationOutcome, type TokenStatsSnapshot } from './token-stats';
 export { fingerprint } from './fingerprint';
 export {
   ErrorCodes,

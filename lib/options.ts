@@ -1,6 +1,7 @@
 // The manager's options: every default in one place, every option checked once, at creation.
 
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Logger } from './logger';
 import type { RefreshLock } from './refresh-lock';
 import type { TokenStore } from './token-store';
@@ -100,6 +101,12 @@ export interface TokenManagerOptions {
   keyPrefix?: string;
   /** A pino-compatible logger. Default: silent. */
   logger?: Logger;
+  /**
+   * The prom-client `Registry` the manager registers its metrics in (`jira_token_*`,
+   * `jira_api_retries_total`), e.g. an app's own or prom-client's global `register`. Default: a
+   * new Registry of the manager's own, as `manager.registry`. One manager per registry.
+   */
+  registry?: Registry;
   /** Injectable `fetch`. Default: the global one. */
   fetch?: typeof fetch;
   /** Injectable clock, epoch milliseconds. Default `Date.now`. */
@@ -143,9 +150,12 @@ export const INACTIVITY_EXPIRY_DAYS = 90;
 
 /** Options after validation, with every default applied. */
 export type ResolvedOptions = Required<
-  Omit<TokenManagerOptions, 'redis' | 'store' | 'lock' | 'encryptionKey' | 'logger' | 'fetch' | 'now'>
+  Omit<
+    TokenManagerOptions,
+    'redis' | 'store' | 'lock' | 'encryptionKey' | 'logger' | 'registry' | 'fetch' | 'now'
+  >
 > &
-  Pick<TokenManagerOptions, 'redis' | 'store' | 'lock' | 'encryptionKey'> & {
+  Pick<TokenManagerOptions, 'redis' | 'store' | 'lock' | 'encryptionKey' | 'registry'> & {
     logger: Logger;
     fetch: typeof fetch;
     now: () => number;
@@ -210,6 +220,9 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
     throw new TypeError('redis must be a Redis URL or an ioredis client');
   }
   if (typeof options.redis === 'string') requireUrl(options.redis, 'redis', ['redis:', 'rediss:']);
+  if (options.registry !== undefined && !isRegistry(options.registry)) {
+    throw new TypeError('registry must be a prom-client Registry');
+  }
   return resolved;
 }
 
@@ -239,6 +252,17 @@ function checkKeepAlive(resolved: ResolvedOptions): void {
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Duck-typed, so a Registry of another copy of prom-client is accepted too. */
+function isRegistry(value: unknown): value is Registry {
+  const registry = value as Partial<Registry> | null;
+  return (
+    typeof registry === 'object' &&
+    registry !== null &&
+    typeof registry.registerMetric === 'function' &&
+    typeof registry.metrics === 'function'
+  );
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

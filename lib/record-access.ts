@@ -4,8 +4,10 @@
 import { DecryptionError, type TokenCipher } from './token-cipher';
 import { JiraTokenError, RecordUnreadableError, StoreUnavailableError } from './errors';
 import type { Logger } from './logger';
+import { ReportedStates } from './reported-states';
 import type { TokenStore } from './token-store';
 import type { AccessToken, RecordVersion, TokenRecord, TokenSecrets, UserRef } from './types';
+import { userId } from './user-key';
 
 /** A record as read, with its secrets decrypted unless the chain is dead. */
 export interface OpenRecord {
@@ -24,6 +26,9 @@ export function tokenOf(record: TokenRecord, accessToken: string): AccessToken &
 }
 
 export class RecordAccess {
+  /** Unreadable record versions already logged at error: every request meets them. */
+  private readonly unreadable = new ReportedStates();
+
   constructor(
     private readonly store: TokenStore,
     private readonly cipher: TokenCipher,
@@ -46,7 +51,8 @@ export class RecordAccess {
       return { record, secrets: this.cipher.decrypt(user, record.generation, record.ciphertext) };
     } catch (error) {
       if (!(error instanceof DecryptionError)) throw error;
-      this.logger.error(
+      const first = this.unreadable.firstTime(`${userId(user)}:${record.generation}:${record.version}`);
+      this.logger[first ? 'error' : 'debug'](
         {
           event: 'record_unreadable',
           clientKey: user.clientKey,

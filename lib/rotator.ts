@@ -15,7 +15,8 @@ import type { OAuthClient, RefreshOutcome } from './oauth-client';
 import { type Assessment, assessRecord } from './record-assessment';
 import { type OpenRecord, type RecordAccess, tokenOf } from './record-access';
 import type { NoticeKind, RefreshLock } from './refresh-lock';
-import type { TokenStats } from './token-stats';
+import type { TokenObserver } from './token-observer';
+import type { RotationOutcome, TokenStats } from './token-stats';
 import type { AccessToken, InDoubtReason, TokenRecord, TokenSecrets, UserRef } from './types';
 
 export interface RotatorSettings {
@@ -38,6 +39,8 @@ export interface RotatorDeps {
   oauth: OAuthClient;
   logger: Logger;
   stats: TokenStats;
+  /** Times each token endpoint call (metrics). */
+  observer: TokenObserver;
   now: () => number;
   settings: RotatorSettings;
   /** This manager's id, stamped on its notices so it can ignore its own. */
@@ -213,9 +216,11 @@ export class Rotator {
     leaseUntil: number,
     signal: AbortSignal,
   ): Promise<RefreshOutcome> {
-    const { oauth, now, settings } = this.deps;
+    const { oauth, now, settings, observer } = this.deps;
     for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
       const outcome = await oauth.refresh(refreshToken, signal);
+      observer.tokenEndpointCalled((performance.now() - started) / 1000, outcome.kind);
       const lastChance =
         outcome.kind !== 'in_doubt' ||
         attempt >= settings.tokenRequestAttempts ||
@@ -260,6 +265,7 @@ export class Rotator {
         });
         if (!(await records.write(user, rotating, updated))) return this.lostCas(user);
         stats.rotations += 1;
+        this.ended(!rotated ? 'in_doubt' : baseline.inDoubt ? 'recovered' : 'rotated');
         if (!rotated) this.noteInDoubt(user, 'missing_refresh_token');
         else if (baseline.inDoubt) {
           stats.recoveries += 1;
@@ -285,6 +291,7 @@ export class Rotator {
         if (!current) throw new NotConnectedError();
         if (current.generation !== rotating.generation || current.version !== rotating.version) {
           stats.siblingAdopted += 1;
+          this.ended('sibling_adopted');
           logger.info(
             { event: 'sibling_adopted', ...who(user) },
             'invalid_grant after a newer write: adopting it',
@@ -294,6 +301,7 @@ export class Rotator {
         const dead = next({ state: 'reauthorization_required', inDoubt: undefined });
         if (!(await records.write(user, rotating, dead))) return this.lostCas(user);
         stats.reauthorizationRequired += 1;
+        this.ended('reauthorization_required');
         logger.warn(
           {
             event: 'reauthorization_required',
@@ -311,6 +319,7 @@ export class Rotator {
         // Invariant 4: our credentials are wrong, not the user's chain. Put it back untouched.
         if (!(await records.write(user, rotating, next(this.attempted(baseline))))) return this.lostCas(user);
         stats.clientCredentialsRejected += 1;
+        this.ended('client_rejected');
         logger.error(
           { event: 'client_credentials_rejected', alarm: 'configuration' },
           'Atlassian rejected the app client credentials (invalid_client): check clientId and clientSecret',
@@ -322,6 +331,7 @@ export class Rotator {
       case 'not_rotated': {
         if (!(await records.write(user, rotating, next(this.attempted(baseline))))) return this.lostCas(user);
         stats.upstreamNotRotated += 1;
+        this.ended('not_rotated');
         logger.warn(
           { event: 'token_endpoint_refused', ...who(user), status: outcome.status, error: outcome.error },
           'The token endpoint refused without rotating',
@@ -337,9 +347,13 @@ export class Rotator {
         const inDoubt = this.inDoubtFor(baseline, rotating, outcome.reason);
         if (!(await records.write(user, rotating, next({ state: 'in_doubt', inDoubt }))))
           return this.lostCas(user);
+        this.ended('in_doubt');
         if (!baseline.inDoubt) this.noteInDoubt(user, outcome.reason, outcome.status);
         else if (now() > inDoubt.deadline) {
-          logger.warn(
+          // Once, by the attempt that crossed the deadline: later attempts (every sweeper of every
+          // process) repeat it at debug only.
+          const previous = baseline.inDoubt.lastAttemptAt ?? baseline.inDoubt.since;
+          logger[previous <= inDoubt.deadline ? 'warn' : 'debug'](
             { event: 'in_doubt_past_deadline', ...who(user), reason: outcome.reason },
             'Recovery is still failing after the in-doubt deadline',
           );
@@ -398,8 +412,14 @@ export class Rotator {
     );
   }
 
+  /** Counts how a rotation attempt ended: one outcome per token request settled. */
+  private ended(outcome: RotationOutcome): void {
+    this.deps.stats.rotationOutcomes[outcome] += 1;
+  }
+
   private lostCas(user: UserRef): RotationResult {
     this.deps.stats.lostCas += 1;
+    this.ended('lost_cas');
     this.deps.logger.warn({ event: 'lost_cas', ...who(user) }, 'A newer write won; re-reading');
     return { kind: 'wait' };
   }

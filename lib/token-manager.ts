@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
 import { AccessTokenCache } from './access-token-cache';
 import { UserIdMemo } from './user-id-memo';
 import {
@@ -30,6 +31,7 @@ import {
 } from './rotator';
 import { errorName, logLeaseHeldElsewhere, publishNotice, who } from './log-context';
 import type { PacerClock } from './rate-pacer';
+import type { TokenObserver } from './token-observer';
 import type { TokenStats, TokenStatsSnapshot } from './token-stats';
 import type { TokenStore } from './token-store';
 import type { AccessToken, JiraSite, TokenRecord, TokenResponse, UserRef } from './types';
@@ -103,6 +105,11 @@ export interface TokenManager {
   /** Counters of this process. */
   stats(): TokenStatsSnapshot;
   /**
+   * The prom-client registry holding this manager's metrics (`jira_token_*`, `jira_api_retries_total`):
+   * the `registry` option, or a new one of its own. Serve `await registry.metrics()` at `/metrics`.
+   */
+  readonly registry: Registry;
+  /**
    * Resolves once the lock's notice subscription is up (Redis connected), so a burst that comes
    * right after start-up is woken by notices rather than by the polling fallback. Optional.
    */
@@ -125,6 +132,10 @@ export interface TokenManagerDeps {
   oauth: OAuthClient;
   logger: Logger;
   stats: TokenStats;
+  /** Times lock waits and token endpoint calls (metrics). */
+  observer: TokenObserver;
+  /** Where the metrics are registered. */
+  registry: Registry;
   now: () => number;
   /** This manager's id on the notices it publishes. */
   origin: string;
@@ -322,6 +333,10 @@ export class DefaultTokenManager implements TokenManager {
     return this.deps.stats.snapshot();
   }
 
+  get registry(): Registry {
+    return this.deps.registry;
+  }
+
   async ready(): Promise<void> {
     await this.deps.lock.ready?.();
   }
@@ -350,6 +365,8 @@ export class DefaultTokenManager implements TokenManager {
     const epoch = this.cache.beginLoad(id);
     const giveUpAt = performance.now() + settings.waitTimeoutMs;
     let waitLogged = false;
+    // Set at the first wait for another holder; the whole wait is observed once, however it ends.
+    let waitingSince: number | undefined;
     try {
       for (;;) {
         // Register for the notice before reading, so a notice published in between is not missed.
@@ -395,12 +412,15 @@ export class DefaultTokenManager implements TokenManager {
               1,
             );
           }
+          waitingSince ??= performance.now();
           await notice.promise;
         } finally {
           notice.cancel();
         }
       }
     } finally {
+      if (waitingSince !== undefined)
+        this.deps.observer.lockWaited((performance.now() - waitingSince) / 1000);
       this.cache.endLoad(id);
     }
   }

@@ -2,6 +2,26 @@
 
 import type { InDoubtReason } from './types';
 
+/**
+ * How a rotation attempt by the lock holder ended, one per attempt: `rotated` (a new pair stored),
+ * `recovered` (a chain that was in doubt got a new pair), `in_doubt` (the answer was lost or lacked
+ * a refresh token), `reauthorization_required` (invalid_grant, confirmed by a re-read),
+ * `sibling_adopted` (invalid_grant, but a newer write had won), `client_rejected` (invalid_client),
+ * `not_rotated` (the endpoint refused without rotating), `lost_cas` (a newer write won the record).
+ */
+export const ROTATION_OUTCOMES = [
+  'rotated',
+  'recovered',
+  'in_doubt',
+  'reauthorization_required',
+  'sibling_adopted',
+  'client_rejected',
+  'not_rotated',
+  'lost_cas',
+] as const;
+/** One of {@link ROTATION_OUTCOMES}: the `outcome` label of `jira_token_rotations_total`. */
+export type RotationOutcome = (typeof ROTATION_OUTCOMES)[number];
+
 /** A snapshot of {@link TokenStats}. */
 export interface TokenStatsSnapshot {
   cacheHits: number;
@@ -22,6 +42,8 @@ export interface TokenStatsSnapshot {
   keepAliveFailures: number;
   /** Retries of Jira calls by the status that caused them (429, 503). */
   apiRetries: Record<string, number>;
+  /** Rotation attempts by how they ended. */
+  rotationOutcomes: Record<RotationOutcome, number>;
 }
 
 export class TokenStats {
@@ -47,6 +69,10 @@ export class TokenStats {
   keepAliveRotations = 0;
   keepAliveFailures = 0;
   readonly apiRetries: Record<string, number> = {};
+  readonly rotationOutcomes = Object.fromEntries(ROTATION_OUTCOMES.map((o) => [o, 0])) as Record<
+    RotationOutcome,
+    number
+  >;
 
   snapshot(): TokenStatsSnapshot {
     return {
@@ -65,6 +91,7 @@ export class TokenStats {
       keepAliveRotations: this.keepAliveRotations,
       keepAliveFailures: this.keepAliveFailures,
       apiRetries: { ...this.apiRetries },
+      rotationOutcomes: { ...this.rotationOutcomes },
     };
   }
 }

@@ -1,6 +1,7 @@
 // Operations: /healthz answers while the process runs; /readyz also asks Redis, which every token,
 // state and installation depends on when it is configured; /metrics gives the token manager's
-// counters of this process in the Prometheus text format (no user in any label: invariant 6).
+// metrics of this process in the Prometheus text format, from the prom-client registry the app gave
+// it (no user, tenant or token in any label: invariant 6).
 
 import express, { type Router } from 'express';
 import type { RouteDeps } from './index';
@@ -26,27 +27,12 @@ export function healthRoutes(deps: Pick<RouteDeps, 'redis' | 'headers' | 'tokens
       )
       .finally(() => clearTimeout(timer));
   });
-  router.get('/metrics', deps.headers.noStore, (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(prometheusText(deps.tokens.stats()));
+  router.get('/metrics', deps.headers.noStore, (_req, res, next) => {
+    const { registry } = deps.tokens;
+    // A Buffer, so Express keeps the registry's content type as it is (exposition format version).
+    registry
+      .metrics()
+      .then((text) => res.setHeader('content-type', registry.contentType).send(Buffer.from(text)), next);
   });
   return router;
-}
-
-/**
- * `jtr_<counter>_total` per numeric counter; a counter kept per reason (in-doubt reasons)
- * becomes one series per reason.
- */
-function prometheusText(stats: object): string {
-  const lines: string[] = [];
-  for (const [name, value] of Object.entries(stats)) {
-    const metric = `jtr_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
-    const series =
-      typeof value === 'number'
-        ? [`${metric} ${value}`]
-        : Object.entries(value as Record<string, number>).map(
-            ([reason, n]) => `${metric}{reason="${reason}"} ${n}`,
-          );
-    lines.push(`# TYPE ${metric} counter`, ...series);
-  }
-  return `${lines.join('\n')}\n`;
 }

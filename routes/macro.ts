@@ -18,6 +18,12 @@ export const MACRO_PATH = '/macro/jira-issues';
 /** Confluence's interactive output types; anything else (pdf, word, email, export…) is an export. */
 const INTERACTIVE_OUTPUT = new Set(['', 'display', 'preview']);
 
+/** An error's name for a log line, never its message. No `instanceof`: fetch's errors may come from another realm. */
+function errorName(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : 'error';
+}
+
 function isExport(req: Request): boolean {
   const outputType = req.query.outputType;
   return typeof outputType === 'string' && !INTERACTIVE_OUTPUT.has(outputType);
@@ -83,10 +89,7 @@ export function macroRoutes(
             ? renderConnect(res, error.code === ErrorCodes.REAUTHORIZATION_REQUIRED)
             : renderRetry(res, error.retryAfterSeconds ?? 5);
         }
-        logger.warn(
-          { event: 'jira_unreachable', ...user, err: error instanceof Error ? error.name : 'error' },
-          'Jira call failed',
-        );
+        logger.warn({ event: 'jira_unreachable', ...user, err: errorName(error) }, 'Jira call failed');
         return renderRetry(res, 5);
       }
       switch (outcome.kind) {

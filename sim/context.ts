@@ -2,6 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { AccessTokenStore } from './access-tokens';
+import { ApiAnswerScript } from './api-answers';
 import { AuthCodeStore } from './auth-codes';
 import { ChaosController } from './chaos';
 import { ManualClock } from './clock';
@@ -25,6 +26,8 @@ export interface SimContext {
   readonly accessTokens: AccessTokenStore;
   readonly stats: StatsCounters;
   readonly chaos: ChaosController;
+  /** Scripted answers of the Jira API. */
+  readonly apiScript: ApiAnswerScript;
   readonly connections: ConnectionKeeper;
   /** Closed and changed accounts, and forced 429s of the personal data reporting API. */
   readonly personalData: PersonalDataRegistry;
@@ -57,6 +60,7 @@ export function createContext(options: ResolvedOptions): SimContext {
     accessTokens,
     stats,
     chaos: new ChaosController(options.seed),
+    apiScript: new ApiAnswerScript(),
     connections: new ConnectionKeeper(),
     personalData: new PersonalDataRegistry(),
     issuer: new TokenIssuer({ ...options, clock, families, codes, accessTokens, stats }),

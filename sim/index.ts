@@ -5,6 +5,7 @@ export { signInstallJwt, type InstallJwtClaims } from './install-keys';
 export { DEFAULT_ACCOUNTS, DEFAULT_SITES } from './fixtures';
 export { DEFAULT_CONSENT_SCOPE } from './token-issuer';
 export { SCRIPTED_OUTCOMES, DEFAULT_CHAOS } from './chaos';
+export type { ApiAnswer } from './api-answers';
 export { CODE_TTL_MS } from './auth-codes';
 export { MAX_REPORTED_ACCOUNTS } from './personal-data';
 export type {

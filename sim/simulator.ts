@@ -23,6 +23,9 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     scriptOutcomes: (outcomes) => {
       ctx.chaos.enqueue(outcomes);
     },
+    scriptApiAnswers: (answers) => {
+      ctx.apiScript.enqueue(answers);
+    },
     consent: (accountId, scope) => ctx.issuer.consent(accountId, scope),
     closeAccount: (accountId) => ctx.personalData.close(accountId),
     throttleReports: (count, retryAfterSeconds) => ctx.personalData.throttle(count, retryAfterSeconds),

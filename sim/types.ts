@@ -1,6 +1,7 @@
 // The simulator's public types: options, fixtures, counters, chaos knobs and the handle tests hold.
 
 import type { Express } from 'express';
+import type { ApiAnswer } from './api-answers';
 
 /** An Atlassian account that can consent in the simulator. */
 export interface SimAccount {
@@ -151,6 +152,12 @@ export interface Simulator {
   chaos(): ChaosSettings;
   /** Forced outcomes for the next refresh_token grants, consumed in order (deterministic tests). */
   scriptOutcomes(outcomes: ScriptedOutcome[]): void;
+  /**
+   * Forced answers for the next Jira API requests (`/ex/jira/…`), consumed in order before any
+   * bearer check: `{status: 429|500|502|503|504, retryAfterSeconds?}` or `{drop: true}`.
+   * Throws `RangeError` on an invalid answer.
+   */
+  scriptApiAnswers(answers: ApiAnswer[]): void;
   /** A consent without the browser: creates a new token family for the account and returns the token response body. */
   consent(accountId: string, scope?: string): TokenResponseBody;
   /** The family state of a refresh token (for tests). */

@@ -1,6 +1,7 @@
 // Test and benchmark controls over HTTP: stats, the sim clock, chaos settings and scripted outcomes.
 
 import express, { type Request, type Response, type Router } from 'express';
+import { parseApiAnswers } from '../api-answers';
 import { parseChaosPatch, parseOutcomes } from '../chaos';
 import type { SimContext } from '../context';
 
@@ -69,6 +70,11 @@ export function controlRoutes(ctx: SimContext): Router {
     '/script',
     json,
     withBody((body, res) => res.json({ pending: ctx.chaos.enqueue(parseOutcomes(body.outcomes)) })),
+  );
+  router.post(
+    '/api-script',
+    json,
+    withBody((body, res) => res.json({ pending: ctx.apiScript.enqueue(parseApiAnswers(body.answers)) })),
   );
 
   return router;

@@ -16,6 +16,17 @@ function restBase(req: Request, cloudId: string): string {
 export function jiraRoutes(ctx: SimContext): Router {
   const router = express.Router();
 
+  // Scripted answers (rate limits, outages, drops) come before everything, as a gateway's would.
+  router.use('/ex/jira', (req: Request, res: Response, next: NextFunction) => {
+    const answer = ctx.apiScript.next();
+    if (answer === undefined) return next();
+    ctx.stats.counters.apiRequests += 1;
+    if ('drop' in answer) return void req.socket.destroy();
+    if (answer.retryAfterSeconds !== undefined)
+      res.setHeader('Retry-After', String(answer.retryAfterSeconds));
+    res.status(answer.status).json({ code: answer.status, message: 'Scripted answer' });
+  });
+
   // An unknown site is 404; a known site the account cannot reach is 401, as the gateway answers.
   const siteAccess = (req: Request, res: Response, next: NextFunction) => {
     const site = ctx.options.sites.find((s) => s.id === req.params.cloudId);

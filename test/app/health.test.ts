@@ -1,6 +1,7 @@
 // Health endpoints, the 404 and the error handler.
 
 import { StoreUnavailableError } from '../../lib';
+import { sample } from '../support/prom-text';
 import { HOUR, type TestApp, USER, startTestApp } from './helpers';
 
 describe.each([
@@ -23,15 +24,20 @@ describe.each([
     expect(ready.headers['cache-control']).toBe('no-store');
   });
 
-  test('/metrics: the token counters of this process', async () => {
+  test('/metrics: the token metrics and process metrics of this process, never cached', async () => {
     await t.connect(USER);
     await t.advance(HOUR + 1);
     await Promise.all([t.macro(USER), t.macro(USER)]);
     const res = await t.http().get('/metrics').expect(200);
-    expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(res.text).toContain('# TYPE jtr_rotations_total counter\njtr_rotations_total 1\n');
-    expect(res.text).toContain('jtr_in_doubt_total{reason="timeout"} 0\n');
+    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.text).toContain('# TYPE jira_token_rotations_total counter\n');
+    expect(sample(res.text, 'jira_token_rotations_total{outcome="rotated"}')).toBe(1);
+    expect(sample(res.text, 'jira_token_rotations_total{outcome="in_doubt"}')).toBe(0);
+    // prom-client's default process metrics come with them.
+    expect(sample(res.text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(res.text).not.toContain(USER);
+    expect(res.text).not.toContain(t.tenant.clientKey);
   });
 
   test('unknown paths are a plain 404; a malformed body a plain 400', async () => {

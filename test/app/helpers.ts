@@ -9,7 +9,9 @@ import { type RunningApp, startApp } from '../../app';
 import { loadConfig } from '../../app/config';
 import { SandboxTenant } from '../../app/sandbox-tenant';
 import type { SimStats } from '../../sim';
-import { type CaptureLogger, captureLogger } from '../support/capture-logger';
+import type { Registry } from 'prom-client';
+import type { CaptureLogger } from '../support/capture-logger';
+import { pinoCapture } from '../support/pino-capture';
 import { type FetchProbe, fetchProbe } from '../support/sim-server';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -25,13 +27,18 @@ export interface TestAppOptions {
   redis?: boolean;
   /** More environment variables for `loadConfig`. */
   env?: Record<string, string>;
+  /** The registry the app's token manager registers its metrics in. Default: the app's own. */
+  registry?: Registry;
 }
 
 export interface TestApp {
   running: RunningApp;
   /** The app over loopback: `http://127.0.0.1:<port>`. */
   base: string;
+  /** What the app's pino logger wrote, parsed. */
   logger: CaptureLogger;
+  /** The app's log lines exactly as written. */
+  logLines: string[];
   probe: FetchProbe;
   tenant: SandboxTenant;
   keyPrefix: string;
@@ -98,12 +105,17 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.redis ? { REDIS_URL, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {}),
     ...options.env,
   });
-  const logger = captureLogger();
+  const { logger: appLogger, capture: logger, lines: logLines } = pinoCapture('debug');
   const probe = fetchProbe();
   // The app's real clock (launch tokens, states), which tests move with `travel`; ACE's JWT
   // checks keep the wall clock.
   let offset = 0;
-  const running = await startApp(config, { logger, fetch: probe.fetch, now: () => Date.now() + offset });
+  const running = await startApp(config, {
+    logger: appLogger,
+    registry: options.registry,
+    fetch: probe.fetch,
+    now: () => Date.now() + offset,
+  });
   const base = running.urls.internalBaseUrl;
   const previousCdn = process.env.CONNECT_KEYS_CDN_URL;
   process.env.CONNECT_KEYS_CDN_URL = running.endpoints.connectKeysUrl;
@@ -116,6 +128,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     running,
     base,
     logger,
+    logLines,
     probe,
     tenant,
     keyPrefix,

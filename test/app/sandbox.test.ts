@@ -6,7 +6,7 @@ import request from 'supertest';
 import { startApp } from '../../app';
 import { loadConfig } from '../../app/config';
 import { followRealTime } from '../../app/sim-clock';
-import { captureLogger } from '../support/capture-logger';
+import { pinoCapture } from '../support/pino-capture';
 import {
   HOUR,
   REDIS_URL,
@@ -110,7 +110,7 @@ describe('outside the sandbox', () => {
         TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         REDIS_KEY_PREFIX: keyPrefix,
       }),
-      { logger: captureLogger() },
+      { logger: pinoCapture().logger },
     );
     try {
       const http = () => request(running.urls.internalBaseUrl);

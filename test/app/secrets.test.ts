@@ -46,7 +46,8 @@ describe('no secrets out', () => {
     for (const secret of t.probe.secrets) secrets.set(`token ${secret.slice(0, 4)}…`, secret);
     expect(t.probe.secrets.size).toBeGreaterThanOrEqual(4);
 
-    const logs = t.logger.text();
+    // The lines exactly as the app's pino logger wrote them.
+    const logs = t.logLines.join('');
     const pages = responses.map((res) => `${JSON.stringify(res.headers)}\n${res.text}`).join('\n');
     const leaks = [...secrets]
       .filter(([, value]) => logs.includes(value) || pages.includes(value))
@@ -55,7 +56,7 @@ describe('no secrets out', () => {
     expect(logs).not.toMatch(/eyJ[\w-]*\.[\w-]*\.[\w-]*/);
     expect(pages).not.toMatch(/eyJ[\w-]*\.[\w-]*\.[\w-]*/);
     // The request log has the lines, with the secret parameters blanked.
-    const urls = t.logger.events('request').map((e) => e.obj.url as string);
+    const urls = t.logger.events('request').map((e) => (e.obj.req as { url: string }).url);
     expect(urls).toContainEqual(expect.stringMatching(/^\/jira\/callback\?code=redacted&state=redacted$/));
     expect(urls).toContainEqual(expect.stringMatching(/^\/macro\/jira-issues\?.*jwt=redacted/));
   });
