@@ -51,6 +51,12 @@ export interface AppConfig {
   simAccessTokenTtlSeconds?: number;
   /** `LOG_LEVEL`. Default `info`. */
   logLevel: LogLevel;
+  /**
+   * Requests each (tenant, user) may make to each consent route (launch, connect, callback) per
+   * window; requests without a valid user count per client address. `CONNECT_RATE_LIMIT`
+   * (default 10) per `CONNECT_RATE_WINDOW_SECONDS` (default 60).
+   */
+  rateLimit: { limit: number; windowMs: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +130,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     hostScriptUrl,
     simAccessTokenTtlSeconds: ttl === undefined ? undefined : integer(ttl, 'SIM_ACCESS_TOKEN_TTL', 1, 86_400),
     logLevel,
+    rateLimit: {
+      limit: integer(read('CONNECT_RATE_LIMIT') ?? '10', 'CONNECT_RATE_LIMIT', 1, 1_000_000),
+      windowMs:
+        integer(read('CONNECT_RATE_WINDOW_SECONDS') ?? '60', 'CONNECT_RATE_WINDOW_SECONDS', 1, 86_400) * 1000,
+    },
   };
 }
 
