@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       hostScriptUrl: undefined,
       simAccessTokenTtlSeconds: undefined,
       logLevel: 'info',
+      rateLimit: { limit: 10, windowMs: 60_000 },
     });
   });
 
@@ -51,6 +52,13 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       encryptionKey: [KEY, second],
       hostScriptUrl: 'https://cdn.example.com/all.js',
+    });
+  });
+
+  test('CONNECT_RATE_LIMIT per CONNECT_RATE_WINDOW_SECONDS', () => {
+    expect(loadConfig({ CONNECT_RATE_LIMIT: '5', CONNECT_RATE_WINDOW_SECONDS: '300' }).rateLimit).toEqual({
+      limit: 5,
+      windowMs: 300_000,
     });
   });
 
@@ -80,6 +88,8 @@ describe('loadConfig', () => {
     [{ APP_SECRET: 'c2hvcnQ=' }, 'APP_SECRET must be base64 of at least 32'],
     [{ AC_HOST_SCRIPT_URL: 'all.js' }, 'AC_HOST_SCRIPT_URL must be an absolute URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ CONNECT_RATE_LIMIT: '0' }, 'CONNECT_RATE_LIMIT must be an integer from 1'],
+    [{ CONNECT_RATE_WINDOW_SECONDS: '1.5' }, 'CONNECT_RATE_WINDOW_SECONDS must be an integer'],
   ])('%j is refused', (env, message) => {
     expect(() => loadConfig(env)).toThrow(TypeError);
     expect(() => loadConfig(env)).toThrow(message);
