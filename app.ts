@@ -18,7 +18,6 @@ import { tenantBaseUrl } from './app/ace-context';
 import { ACE_STORE_ADAPTERS, type AceStore } from './app/ace-store';
 import { appSecret, deriveKey } from './app/app-secret';
 import { type AppConfig, loadConfig } from './app/config';
-import { connectJwtPrecheck } from './app/connect-jwt-precheck';
 import { consentRateLimits } from './app/consent-rate-limits';
 import { ConsentStates } from './app/consent-states';
 import { errorHandler, notFound } from './app/error-handlers';
@@ -180,8 +179,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // 4. ACE's request context. It is filled from query parameters until a route authenticates;
   //    views only show what the routes verified.
   app.use(addon.middleware());
-  //    Malformed or not-yet-valid Connect JWTs are refused before ACE's checks see them.
-  app.use(connectJwtPrecheck({ logger }));
   // 5. Static files: the macro's script, the popup's, the sandbox's AP stand-in, the stylesheet.
   app.use('/public', express.static(PATHS.public, { index: false, redirect: false }));
 

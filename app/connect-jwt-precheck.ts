@@ -1,7 +1,8 @@
 // A Connect JWT is checked for shape and time before ACE sees it. ACE crashes (a 500) on an install
 // token that is not a JWT at all (it reads the algorithm outside its error handling), and it
 // accepts tokens that are not yet valid (`nbf` or `iat` in the future, RFC 7519 §4.1.5). This check
-// only refuses, so it is safe in front of every route: the signature, `exp` and `qsh` stay ACE's.
+// only refuses, and goes in front of each route that authenticates a Connect JWT (macro, iframe
+// calls, lifecycle hooks): the signature, `exp` and `qsh` stay ACE's.
 
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../lib';

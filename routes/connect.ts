@@ -11,6 +11,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { UserRef } from '../lib';
 import { connectUser, forgetAceSessionToken } from '../app/ace-context';
 import { asyncRoute } from '../app/async-route';
+import { connectJwtPrecheck } from '../app/connect-jwt-precheck';
 import { completeConsent, saveConsent } from '../app/consent';
 import { rateLimited, withinRateLimit } from '../app/rate-limiter';
 import { OAUTH_SCOPES } from '../app/urls';
@@ -97,7 +98,12 @@ export function connectRoutes(deps: RouteDeps): Router {
   };
 
   // Calls from the macro's iframe: a context JWT (AP.context.getToken), never a cookie, never cached.
-  const fromIframe = [headers.noStore, addon.checkValidToken(), forgetAceSessionToken];
+  const fromIframe = [
+    headers.noStore,
+    connectJwtPrecheck({ logger }),
+    addon.checkValidToken(),
+    forgetAceSessionToken,
+  ];
 
   const router = express.Router();
 

@@ -122,7 +122,10 @@ describe('hostile consent input', () => {
           appendParam(params, 'error', error);
           appendParam(params, 'error_description', description);
           const logged = t.logger.entries.length;
-          const req = t.http().get(`/jira/callback?${params.join('&')}`);
+          const url = `/jira/callback?${params.join('&')}`;
+          // Longer URLs are Node's to refuse (431, test/app/body-limits.test.ts), not the app's.
+          fc.pre(url.length < 12 * 1024);
+          const req = t.http().get(url);
           const res = await (cookie ? req.set('cookie', cookie) : req);
           expect(res.status).toBe(400);
           expect(resultOf(res.text)).toBe('expired');
@@ -144,12 +147,13 @@ describe('hostile consent input', () => {
   test('a valid state with any code, error or description: the right page, and the state works once', async () => {
     await fc.assert(
       fc.asyncProperty(param, param, param, async (code, error, description) => {
-        const { state, cookie } = await start();
-        const params = [`state=${encodeURIComponent(state)}`];
+        const params: string[] = [];
         appendParam(params, 'code', code);
         appendParam(params, 'error', error);
         appendParam(params, 'error_description', description);
-        const path = `/jira/callback?${params.join('&')}`;
+        fc.pre(params.join('&').length < 12 * 1024);
+        const { state, cookie } = await start();
+        const path = `/jira/callback?${[`state=${encodeURIComponent(state)}`, ...params].join('&')}`;
         const before = await t.stats();
         const logged = t.logger.entries.length;
         const res = await t.http().get(path).set('cookie', cookie);
