@@ -14,10 +14,20 @@ export interface ConnectJwtPrecheckOptions {
   leewaySeconds?: number;
   /** The clock, epoch ms; ACE checks `exp` on the wall clock, so this does too. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Accept only `AP.context.getToken()` tokens (`qsh` = `context-qsh`), for the iframe's API
+   * calls. ACE's `checkValidToken()` skips `qsh` altogether, so without this a token copied from a
+   * macro's iframe URL (where URLs are logged, kept in history, sent on) could launch a consent or
+   * disconnect its user for three minutes. Default false.
+   */
+  contextTokensOnly?: boolean;
 }
 
+/** The `qsh` of the tokens `AP.context.getToken()` returns. */
+const CONTEXT_QSH = 'context-qsh';
+
 /** Why a token is refused. */
-type Refusal = 'malformed' | 'not_yet_valid';
+type Refusal = 'malformed' | 'not_yet_valid' | 'not_a_context_token';
 
 /** The token ACE would read, in ACE's order: query or body `jwt`, then `Authorization: JWT …`, then `acpt`. */
 function presentedToken(req: Request): unknown {
@@ -41,7 +51,12 @@ function decodeSegment(segment: string): Record<string, unknown> | null {
   }
 }
 
-function refusal(token: unknown, nowSeconds: number, leeway: number): Refusal | null {
+function refusal(
+  token: unknown,
+  nowSeconds: number,
+  leeway: number,
+  contextTokensOnly: boolean,
+): Refusal | null {
   if (typeof token !== 'string') return 'malformed';
   const segments = token.split('.');
   if (segments.length !== 3) return 'malformed';
@@ -54,13 +69,14 @@ function refusal(token: unknown, nowSeconds: number, leeway: number): Refusal | 
     if (typeof value !== 'number' || !Number.isFinite(value)) return 'malformed';
     if (value > nowSeconds + leeway) return 'not_yet_valid';
   }
+  if (contextTokensOnly && claims.qsh !== CONTEXT_QSH) return 'not_a_context_token';
   return null;
 }
 
 /**
  * Refuses with 401 (as ACE refuses: through the error handler) a request whose Connect JWT is not
  * three base64url segments with JSON object header and claims, or whose `nbf` or `iat` lies in the
- * future. A request without a token goes on: the route's own authentication refuses it, or it
+ * future, or (with `contextTokensOnly`) whose `qsh` is not `context-qsh`. A request without a token goes on: the route's own authentication refuses it, or it
  * needs none.
  */
 export function connectJwtPrecheck(options: ConnectJwtPrecheckOptions): RequestHandler {
@@ -69,7 +85,7 @@ export function connectJwtPrecheck(options: ConnectJwtPrecheckOptions): RequestH
   return (req, _res, next) => {
     const token = presentedToken(req);
     if (token === undefined || token === '') return next();
-    const reason = refusal(token, Math.floor(now() / 1000), leeway);
+    const reason = refusal(token, Math.floor(now() / 1000), leeway, options.contextTokensOnly ?? false);
     if (!reason) return next();
     options.logger.info({ event: 'jwt_refused', reason }, 'Connect JWT refused before verification');
     next({ code: 401, message: `Connect JWT ${reason}` });

@@ -100,7 +100,7 @@ export function connectRoutes(deps: RouteDeps): Router {
   // Calls from the macro's iframe: a context JWT (AP.context.getToken), never a cookie, never cached.
   const fromIframe = [
     headers.noStore,
-    connectJwtPrecheck({ logger }),
+    connectJwtPrecheck({ logger, contextTokensOnly: true }),
     addon.checkValidToken(),
     forgetAceSessionToken,
   ];

@@ -11,10 +11,13 @@ const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString(
 const token = (claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256' }) =>
   `${segment(header)}.${segment(claims)}.c2lnbmF0dXJl`;
 
-function run(req: Partial<Request>): { passed: unknown[]; logger: ReturnType<typeof captureLogger> } {
+function run(
+  req: Partial<Request>,
+  contextTokensOnly = false,
+): { passed: unknown[]; logger: ReturnType<typeof captureLogger> } {
   const logger = captureLogger();
   const passed: unknown[] = [];
-  const check = connectJwtPrecheck({ logger, now: () => NOW });
+  const check = connectJwtPrecheck({ logger, now: () => NOW, contextTokensOnly });
   check({ query: {}, headers: {}, body: {}, ...req } as Request, {} as Response, (arg?: unknown) => {
     passed.push(arg);
   });
@@ -47,4 +50,13 @@ test.each([
   const { passed, logger } = run(req as Partial<Request>);
   expect(passed).toEqual([{ code: 401, message: `Connect JWT ${reason}` }]);
   expect(logger.events('jwt_refused').map((e) => e.obj)).toEqual([{ event: 'jwt_refused', reason }]);
+});
+
+test('contextTokensOnly: a context token goes on; a token bound to a URL is refused', () => {
+  expect(run({ query: { jwt: token({ qsh: 'context-qsh' }) } }, true).passed).toEqual([undefined]);
+  for (const claims of [{ qsh: 'a'.repeat(64) }, {}]) {
+    expect(run({ query: { jwt: token(claims) } }, true).passed).toEqual([
+      { code: 401, message: 'Connect JWT not_a_context_token' },
+    ]);
+  }
 });

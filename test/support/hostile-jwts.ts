@@ -217,6 +217,14 @@ export function forgedJwt(m: ForgeryMaterial, qshChecked: boolean): fc.Arbitrary
         })),
     );
   }
+  if (m.expected.kind === 'hs256' && !qshChecked) {
+    // A genuine token of the tenant, but bound to a request (a macro's iframe URL), not a context token.
+    forgeries.push(
+      fc
+        .stringMatching(/^[0-9a-f]{64}$/)
+        .map((qsh) => ({ kind: "a URL's token (qsh bound)", token: valid({ ...m.claims, qsh }) })),
+    );
+  }
   if (qshChecked) {
     forgeries.push(
       fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.constant('context-qsh'), anyText).map((qsh) => ({
