@@ -13,6 +13,7 @@ import { tenantBaseUrl } from './app/ace-context';
 import { ACE_STORE_ADAPTERS, type AceStore } from './app/ace-store';
 import { appSecret, deriveKey } from './app/app-secret';
 import { type AppConfig, loadConfig } from './app/config';
+import { consentRateLimits } from './app/consent-rate-limits';
 import { ConsentStates } from './app/consent-states';
 import { errorHandler, notFound } from './app/error-handlers';
 import { LaunchTokens } from './app/launch-token';
@@ -228,6 +229,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       secure,
     ),
     headers,
+    rateLimits: consentRateLimits(config, redis, now),
     logger,
     fetch: fetchFn,
     now,

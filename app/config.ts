@@ -56,6 +56,12 @@ export interface AppConfig {
    * reporting off. Default 7, Atlassian's recommended cycle.
    */
   personalDataReportDays: number;
+  /**
+   * Requests each (tenant, user) may make to each consent route (launch, connect, callback) per
+   * window; requests without a valid user count per client address. `CONNECT_RATE_LIMIT`
+   * (default 10) per `CONNECT_RATE_WINDOW_SECONDS` (default 60).
+   */
+  rateLimit: { limit: number; windowMs: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -135,6 +141,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       0,
       14,
     ),
+    rateLimit: {
+      limit: integer(read('CONNECT_RATE_LIMIT') ?? '10', 'CONNECT_RATE_LIMIT', 1, 1_000_000),
+      windowMs:
+        integer(read('CONNECT_RATE_WINDOW_SECONDS') ?? '60', 'CONNECT_RATE_WINDOW_SECONDS', 1, 86_400) * 1000,
+    },
   };
 }
 

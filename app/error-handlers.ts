@@ -1,6 +1,7 @@
 // The last two handlers: a plain 404, and an error handler that logs the error's name and code
 // (never its request, which may carry a JWT) and answers without echoing anything.
 
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { JiraTokenError, type Logger } from '../lib';
 import { redactUrl } from './request-log';
@@ -53,6 +54,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     res
       .status(status)
       .type('text')
-      .send(status >= 500 ? 'The app could not answer; try again later' : 'Bad Request');
+      .send(
+        status >= 500 ? 'The app could not answer; try again later' : (STATUS_CODES[status] ?? 'Bad Request'),
+      );
   };
 }

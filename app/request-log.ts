@@ -15,7 +15,8 @@ export function redactUrl(originalUrl: string): string {
   if (query < 0) return originalUrl;
   const params = new URLSearchParams(originalUrl.slice(query + 1));
   for (const name of new Set(params.keys())) {
-    if (SECRET_PARAMS.has(name.toLowerCase())) params.set(name, 'redacted');
+    // `code[x]=` is `code` to the query parser (an object), and as secret.
+    if (SECRET_PARAMS.has(name.toLowerCase().replace(/\[.*$/s, ''))) params.set(name, 'redacted');
   }
   return `${originalUrl.slice(0, query)}?${params.toString()}`;
 }

@@ -11,7 +11,9 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { UserRef } from '../lib';
 import { connectUser, forgetAceSessionToken } from '../app/ace-context';
 import { asyncRoute } from '../app/async-route';
+import { connectJwtPrecheck } from '../app/connect-jwt-precheck';
 import { completeConsent, saveConsent } from '../app/consent';
+import { rateLimited, withinRateLimit } from '../app/rate-limiter';
 import { OAUTH_SCOPES } from '../app/urls';
 import type { RouteDeps } from './index';
 
@@ -67,8 +69,19 @@ const POPUP_SCRIPTS = ['/public/connect-result.js'];
 
 /** The connect, status and disconnect routes. */
 export function connectRoutes(deps: RouteDeps): Router {
-  const { addon, tokens, headers, launches, launchNonces, states, siteChoices, endpoints, urls, logger } =
-    deps;
+  const {
+    addon,
+    tokens,
+    headers,
+    launches,
+    launchNonces,
+    states,
+    siteChoices,
+    endpoints,
+    urls,
+    logger,
+    rateLimits,
+  } = deps;
   const redirectUri = `${urls.localBaseUrl}/jira/callback`;
   const consentDeps = {
     oauth: deps.oauth,
@@ -85,11 +98,17 @@ export function connectRoutes(deps: RouteDeps): Router {
   };
 
   // Calls from the macro's iframe: a context JWT (AP.context.getToken), never a cookie, never cached.
-  const fromIframe = [headers.noStore, addon.checkValidToken(), forgetAceSessionToken];
+  const fromIframe = [
+    headers.noStore,
+    connectJwtPrecheck({ logger, contextTokensOnly: true }),
+    addon.checkValidToken(),
+    forgetAceSessionToken,
+  ];
 
   const router = express.Router();
 
-  router.post('/jira/launch', ...fromIframe, (req, res) => {
+  // Rate limits count per verified user, or per client address when a request carries none.
+  router.post('/jira/launch', ...fromIframe, rateLimited(rateLimits.launch, connectUser), (req, res) => {
     const user = requireUser(req, res);
     if (user) res.json({ launch: launches.issue(user) });
   });
@@ -99,6 +118,8 @@ export function connectRoutes(deps: RouteDeps): Router {
     headers.flowPage,
     asyncRoute(async (req, res) => {
       const launch = launches.verify((req.body as Record<string, unknown> | undefined)?.launch);
+      // Before the nonce is claimed: a refused launch can still be used once the window passes.
+      if (!(await withinRateLimit(rateLimits.connect, launch?.user ?? null, req, res))) return;
       // A launch token starts one consent: its nonce is claimed for the rest of its life.
       const fresh =
         launch && (await launchNonces.add(launch.nonce, '1', Math.max(1, launch.expiresAt - deps.now())));
@@ -125,6 +146,14 @@ export function connectRoutes(deps: RouteDeps): Router {
     asyncRoute(async (req, res) => {
       const { state, code, error } = req.query;
       const user = await states.finish(req, res, state);
+      // After the state is taken (it is single-use whatever follows): a limited callback exchanges no code.
+      const limited = !(await withinRateLimit(
+        rateLimits.callback,
+        typeof user === 'string' ? null : user,
+        req,
+        res,
+      ));
+      if (limited) return;
       if (typeof user === 'string') return showResult(res, user);
       if (error !== undefined) {
         logger.info({ event: 'consent_denied', ...user }, 'The user did not allow Jira access');

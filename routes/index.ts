@@ -6,6 +6,7 @@ import type { AddOn } from 'atlassian-connect-express';
 import type { Redis } from 'ioredis';
 import type { Logger, OAuthClient, TokenManager } from '../lib';
 import type { AppConfig } from '../app/config';
+import type { ConsentRateLimits } from '../app/consent-rate-limits';
 import type { ConsentStates } from '../app/consent-states';
 import type { LaunchTokens } from '../app/launch-token';
 import type { OneTimeStore } from '../app/one-time-store';
@@ -34,6 +35,8 @@ export interface RouteDeps {
   states: ConsentStates;
   siteChoices: SiteChoices;
   headers: SecurityHeaders;
+  /** Per-(tenant, user) limits of the launch, connect and callback routes. */
+  rateLimits: ConsentRateLimits;
   logger: Logger;
   fetch: typeof fetch;
   /** The real clock, epoch ms (launch tokens). */

@@ -4,6 +4,7 @@
 
 import express, { type Router } from 'express';
 import { asyncRoute } from '../app/async-route';
+import { connectJwtPrecheck } from '../app/connect-jwt-precheck';
 import type { RouteDeps } from './index';
 
 /** POST /uninstalled, and a log line per install. */
@@ -12,9 +13,13 @@ export function lifecycleRoutes(deps: Pick<RouteDeps, 'addon' | 'tokens' | 'logg
   addon.on('host_settings_saved', (clientKey: unknown) => {
     logger.info({ event: 'installed', clientKey }, 'Installed');
   });
+  const precheck = connectJwtPrecheck({ logger });
   const router = express.Router();
+  // ACE's own /installed route follows ours: a token the precheck refuses never reaches it.
+  router.post('/installed', precheck);
   router.post(
     '/uninstalled',
+    precheck,
     // Verifies the RS256 JWT against the install-key CDN and that it was issued for the payload's clientKey.
     addon.authenticateInstall(),
     asyncRoute(async (req, res) => {

@@ -7,6 +7,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { ErrorCodes, JiraTokenError } from '../lib';
 import { connectUser, forgetAceSessionToken } from '../app/ace-context';
 import { asyncRoute } from '../app/async-route';
+import { connectJwtPrecheck } from '../app/connect-jwt-precheck';
 import { macroParams, searchIssues } from '../app/issue-search';
 import { ReconnectNotices } from '../app/reconnect-notices';
 import { SiteUrls } from '../app/site-urls';
@@ -55,6 +56,7 @@ export function macroRoutes(
   const router = express.Router();
   router.get(
     MACRO_PATH,
+    connectJwtPrecheck({ logger }),
     addon.authenticate(),
     headers.macroPage,
     forgetAceSessionToken,

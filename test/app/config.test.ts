@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       simAccessTokenTtlSeconds: undefined,
       logLevel: 'info',
       personalDataReportDays: 7,
+      rateLimit: { limit: 10, windowMs: 60_000 },
     });
   });
 
@@ -60,6 +61,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ PERSONAL_DATA_REPORT_DAYS: '0' }).personalDataReportDays).toBe(0);
   });
 
+  test('CONNECT_RATE_LIMIT per CONNECT_RATE_WINDOW_SECONDS', () => {
+    expect(loadConfig({ CONNECT_RATE_LIMIT: '5', CONNECT_RATE_WINDOW_SECONDS: '300' }).rateLimit).toEqual({
+      limit: 5,
+      windowMs: 300_000,
+    });
+  });
+
   test('SIM_ACCESS_TOKEN_TTL maps to seconds', () => {
     expect(loadConfig({ SIM_ACCESS_TOKEN_TTL: '120' }).simAccessTokenTtlSeconds).toBe(120);
   });
@@ -88,6 +96,8 @@ describe('loadConfig', () => {
     [{ APP_SECRET: 'c2hvcnQ=' }, 'APP_SECRET must be base64 of at least 32'],
     [{ AC_HOST_SCRIPT_URL: 'all.js' }, 'AC_HOST_SCRIPT_URL must be an absolute URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ CONNECT_RATE_LIMIT: '0' }, 'CONNECT_RATE_LIMIT must be an integer from 1'],
+    [{ CONNECT_RATE_WINDOW_SECONDS: '1.5' }, 'CONNECT_RATE_WINDOW_SECONDS must be an integer'],
   ])('%j is refused', (env, message) => {
     expect(() => loadConfig(env)).toThrow(TypeError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -80,6 +80,8 @@ describe('redactUrl', () => {
     ['/jira/callback?code=c&state=s', '/jira/callback?code=redacted&state=redacted'],
     ['/healthz', '/healthz'],
     ['/x?JWT=a&jwt=b', '/x?JWT=redacted&jwt=redacted'],
+    // The query parser reads `code[k]=` as `code` (an object): as secret.
+    ['/jira/callback?code%5Bk%5D=c&state[]=s', '/jira/callback?code%5Bk%5D=redacted&state%5B%5D=redacted'],
   ])('%s → %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
   });
