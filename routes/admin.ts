@@ -5,6 +5,7 @@
 
 import express, { type Request, type Router } from 'express';
 import { forgetAceSessionToken } from '../app/ace-context';
+import { connectJwtPrecheck } from '../app/connect-jwt-precheck';
 import { asyncRoute } from '../app/async-route';
 import { connectionRows } from '../app/connection-rows';
 import type { RouteDeps } from './index';
@@ -22,11 +23,14 @@ function verifiedClientKey(req: Request): string | undefined {
 }
 
 /** GET /admin/jira-connections. */
-export function adminRoutes(deps: Pick<RouteDeps, 'addon' | 'tokens' | 'headers' | 'endpoints'>): Router {
-  const { addon, tokens, headers, endpoints } = deps;
+export function adminRoutes(
+  deps: Pick<RouteDeps, 'addon' | 'tokens' | 'headers' | 'endpoints' | 'logger'>,
+): Router {
+  const { addon, tokens, headers, endpoints, logger } = deps;
   const router = express.Router();
   router.get(
     ADMIN_PATH,
+    connectJwtPrecheck({ logger }),
     addon.authenticate(),
     headers.macroPage,
     forgetAceSessionToken,

@@ -10,6 +10,7 @@ import * as jwt from 'atlassian-jwt';
 import fc from 'fast-check';
 import type request from 'supertest';
 import { type Forgery, type ForgeryMaterial, encodeJwt, forgedJwt } from '../support/hostile-jwts';
+import { ADMIN_PATH } from '../../routes/admin';
 import { MACRO_QUERY, type TestApp, USER, startTestApp, stateOf } from './helpers';
 
 /** Where a token travels. */
@@ -168,6 +169,17 @@ describe('hostile Connect JWTs', () => {
     );
   }, 60_000);
 
+  const adminQsh = () =>
+    jwt.createQueryStringHash(jwt.fromMethodAndUrl('GET', ADMIN_PATH), false, t.running.urls.localBaseUrl);
+
+  test('the admin page (qsh-bound): 401 for every forgery', async () => {
+    await checkRoute(
+      { method: 'get', path: ADMIN_PATH, placements: ['query', 'header'], qshChecked: true },
+      contextMaterial(adminQsh()),
+      100,
+    );
+  }, 60_000);
+
   test.each([
     ['post', '/jira/launch'],
     ['get', '/jira/status'],
@@ -217,6 +229,8 @@ describe('hostile Connect JWTs', () => {
     const macro = await t.http().get(`${MACRO_PATH}&jwt=${genuine(contextMaterial(macroQsh()))}`);
     expect(macro.status).toBe(200);
     expect(stateOf(macro.text)).toBe('ready');
+    const admin = await t.http().get(`${ADMIN_PATH}?jwt=${genuine(contextMaterial(adminQsh()))}`);
+    expect(admin.status).toBe(200);
     const context = `JWT ${genuine(contextMaterial('context-qsh'))}`;
     const launched = await t.http().post('/jira/launch').set('authorization', context);
     expect(launched.status).toBe(200);
