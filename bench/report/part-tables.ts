@@ -115,7 +115,7 @@ export function phasesTable(rows: BurstRow[]): Table {
     ]),
     notes: [
       'From marks taken in every app process (epoch ms): the holder is the process that rotated. The',
-      'first phase is the lock, two reads and the lease CAS, while the same event loop parses the burst;',
+      'first phase is the read, the lock, the index entry and the lease CAS, while the same event loop parses the burst;',
       'the last is sending every waiting answer at once. "woken": the notice plus one re-read.',
     ],
   };
