@@ -1,33 +1,12 @@
 // The cursor listings of the TokenStore (listTenant, listAll), run against both stores: every
 // record stored for the whole listing comes back, a tenant's listing holds that tenant only.
 
-import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
-import { MemoryTokenStore } from '../../lib/memory-token-store';
-import { RedisTokenStore } from '../../lib/redis-token-store';
 import type { StoredPage, StoredRecord, TokenStore } from '../../lib/token-store';
 import type { TokenRecord, UserRef } from '../../lib/types';
+import { storeImplementations } from '../support/store-implementations';
 
 const T0 = 1_700_000_000_000;
-const FILE_PREFIX = `jtr-test:listing:${process.pid}:${randomUUID().slice(0, 8)}:`;
-
-let redis: Redis;
-let storeCount = 0;
-
-beforeAll(() => {
-  redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1, commandTimeout: 5_000 });
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${FILE_PREFIX}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
-
-const implementations: [string, () => TokenStore][] = [
-  ['MemoryTokenStore', () => new MemoryTokenStore()],
-  ['RedisTokenStore', () => new RedisTokenStore({ redis, keyPrefix: `${FILE_PREFIX}${++storeCount}:` })],
-];
+const implementations = storeImplementations('listing');
 
 function record(i: number): TokenRecord {
   return {

@@ -1,34 +1,13 @@
 // The TokenStore contract, run against MemoryTokenStore and RedisTokenStore alike.
 
-import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import type { Logger } from '../../lib/logger';
 import { MemoryTokenStore } from '../../lib/memory-token-store';
-import { RedisTokenStore } from '../../lib/redis-token-store';
 import type { StoredRecord, TokenStore } from '../../lib/token-store';
 import type { TokenRecord, UserRef } from '../../lib/types';
+import { storeImplementations } from '../support/store-implementations';
 
 const T0 = 1_700_000_000_000;
-const FILE_PREFIX = `jtr-test:contract:${process.pid}:${randomUUID().slice(0, 8)}:`;
-
-let redis: Redis;
-let storeCount = 0;
-
-beforeAll(() => {
-  redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1, commandTimeout: 5_000 });
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${FILE_PREFIX}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
-
-const implementations: [string, () => TokenStore][] = [
-  ['MemoryTokenStore', () => new MemoryTokenStore()],
-  // A fresh prefix per test gives each test its own, empty global indexes.
-  ['RedisTokenStore', () => new RedisTokenStore({ redis, keyPrefix: `${FILE_PREFIX}${++storeCount}:` })],
-];
+const implementations = storeImplementations('contract');
 
 function record(overrides: Partial<TokenRecord> = {}): TokenRecord {
   return {
