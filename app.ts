@@ -102,6 +102,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     redis: config.redisUrl,
     keyPrefix: config.keyPrefix,
     encryptionKey: config.encryptionKey,
+    keepAliveAfterDays: config.keepAliveAfterDays,
     logger,
     registry: options.registry ?? createAppRegistry(),
     fetch: fetchFn,

@@ -57,6 +57,12 @@ export interface AppConfig {
    */
   personalDataReportDays: number;
   /**
+   * `KEEP_ALIVE_AFTER_DAYS`: the token manager's `keepAliveAfterDays`: chains idle this many days
+   * are rotated before Atlassian's 90-day inactivity expiry. 0 to 89; `0` turns keep-alive off.
+   * Default 30.
+   */
+  keepAliveAfterDays: number;
+  /**
    * Requests each (tenant, user) may make to each consent route (launch, connect, callback) per
    * window; requests without a valid user count per client address. `CONNECT_RATE_LIMIT`
    * (default 10) per `CONNECT_RATE_WINDOW_SECONDS` (default 60).
@@ -141,6 +147,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       0,
       14,
     ),
+    keepAliveAfterDays: integer(read('KEEP_ALIVE_AFTER_DAYS') ?? '30', 'KEEP_ALIVE_AFTER_DAYS', 0, 89),
     rateLimit: {
       limit: integer(read('CONNECT_RATE_LIMIT') ?? '10', 'CONNECT_RATE_LIMIT', 1, 1_000_000),
       windowMs:

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       simAccessTokenTtlSeconds: undefined,
       logLevel: 'info',
       personalDataReportDays: 7,
+      keepAliveAfterDays: 30,
       rateLimit: { limit: 10, windowMs: 60_000 },
     });
   });
@@ -59,6 +60,12 @@ describe('loadConfig', () => {
   test('PERSONAL_DATA_REPORT_DAYS sets the reporting cycle; 0 turns it off', () => {
     expect(loadConfig({ PERSONAL_DATA_REPORT_DAYS: '14' }).personalDataReportDays).toBe(14);
     expect(loadConfig({ PERSONAL_DATA_REPORT_DAYS: '0' }).personalDataReportDays).toBe(0);
+  });
+
+  test('KEEP_ALIVE_AFTER_DAYS sets keep-alive, 0 turns it off, 90 or more is refused', () => {
+    expect(loadConfig({ KEEP_ALIVE_AFTER_DAYS: '45' }).keepAliveAfterDays).toBe(45);
+    expect(loadConfig({ KEEP_ALIVE_AFTER_DAYS: '0' }).keepAliveAfterDays).toBe(0);
+    expect(() => loadConfig({ KEEP_ALIVE_AFTER_DAYS: '90' })).toThrow(/KEEP_ALIVE_AFTER_DAYS/);
   });
 
   test('CONNECT_RATE_LIMIT per CONNECT_RATE_WINDOW_SECONDS', () => {

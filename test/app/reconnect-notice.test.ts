@@ -102,3 +102,23 @@ describe('the "Reconnect Jira soon" notice', () => {
     expect(noticesOf(renewed.text)).toEqual([]);
   });
 });
+
+describe('KEEP_ALIVE_AFTER_DAYS reaches the token manager', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  test.each([
+    ['default (30)', {}, { swept: true, rotated: 1 }],
+    ['0 (off)', { KEEP_ALIVE_AFTER_DAYS: '0' }, { swept: false, rotated: 0 }],
+    ['45', { KEEP_ALIVE_AFTER_DAYS: '45' }, { swept: true, rotated: 0 }],
+  ])('%s: a chain idle 31 days', async (_name, env, expected) => {
+    t = await startTestApp({ env });
+    await t.connect(USER);
+    const before = (await t.stats()).rotations;
+    await t.advance(31 * DAY);
+    expect(await t.running.tokens.keepAlive()).toMatchObject(expected);
+    expect((await t.stats()).rotations - before).toBe(expected.rotated);
+  });
+});
