@@ -93,15 +93,8 @@ describe('connecting Jira', () => {
       .type('form')
       .send({ launch: await launch() })
       .expect(303);
-    const authorize = new URL(started.headers.location as string);
     const cookie = nonceCookie(started);
-    const decided = await t
-      .http()
-      .post('/sim/authorize')
-      .type('form')
-      .send({ ...Object.fromEntries(authorize.searchParams), account_id: USER, decision: 'accept' })
-      .expect(302);
-    const callback = new URL(decided.headers.location as string);
+    const callback = new URL(await t.decide(started, USER));
     const tampered = new URL(callback);
     tampered.searchParams.set('state', `${callback.searchParams.get('state')}x`);
     const res = await t.http().get(`${tampered.pathname}${tampered.search}`).set('cookie', cookie);
@@ -122,14 +115,7 @@ describe('connecting Jira', () => {
       .type('form')
       .send({ launch: await launch() })
       .expect(303);
-    const authorize = new URL(started.headers.location as string);
-    const decided = await t
-      .http()
-      .post('/sim/authorize')
-      .type('form')
-      .send({ ...Object.fromEntries(authorize.searchParams), account_id: USER, decision: 'accept' })
-      .expect(302);
-    const callback = new URL(decided.headers.location as string);
+    const callback = new URL(await t.decide(started, USER));
     const cookie = nonceCookie(started);
     const res = await t.http().get(`${callback.pathname}${callback.search}`);
     expect(res.status).toBe(400);

@@ -50,6 +50,11 @@ export interface TestApp {
   contextToken(accountId: string, tenant?: SandboxTenant): string;
   /** Runs the whole consent in a scripted browser; `consentAs` picks the account on Atlassian's page. */
   connect(accountId: string, options?: ConnectOptions): Promise<ConnectRun>;
+  /**
+   * Answers the simulator's consent page for a `POST /jira/connect` answer (its redirect to
+   * `/authorize`), as Atlassian's page posts its form back; returns the callback URL it redirects to.
+   */
+  decide(started: request.Response, accountId: string, decision?: 'accept' | 'deny'): Promise<string>;
   /** Another installed Confluence site (tenant). */
   installTenant(options: {
     clientKey: string;
@@ -124,6 +129,21 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const http = () => request(base);
   const sim = running.sim!;
 
+  // Atlassian's consent page posts its form back to /authorize with the same parameters.
+  const decide = async (
+    started: request.Response,
+    accountId: string,
+    decision: 'accept' | 'deny' = 'accept',
+  ): Promise<string> => {
+    const authorizeUrl = new URL(started.headers.location as string);
+    const decided = await http()
+      .post('/sim/authorize')
+      .type('form')
+      .send({ ...Object.fromEntries(authorizeUrl.searchParams), account_id: accountId, decision })
+      .expect(302);
+    return decided.headers.location as string;
+  };
+
   const testApp: TestApp = {
     running,
     base,
@@ -138,6 +158,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         pathOf(which.iframeUrl(`/macro/jira-issues?${query}`, accountId, running.urls.sandboxOrigin)),
       ),
     contextToken: (accountId, which = tenant) => which.contextJwt(accountId),
+    decide,
     connect: async (accountId, connectOptions = {}) => {
       const which = connectOptions.tenant ?? tenant;
       const launched = await http()
@@ -149,17 +170,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       const authorizeUrl = new URL(started.headers.location as string);
       const state = authorizeUrl.searchParams.get('state')!;
       const cookie = nonceCookie(started);
-      // Atlassian's consent page posts its form back to /authorize with the same parameters.
-      const decided = await http()
-        .post('/sim/authorize')
-        .type('form')
-        .send({
-          ...Object.fromEntries(authorizeUrl.searchParams),
-          account_id: connectOptions.consentAs ?? accountId,
-          decision: connectOptions.decision ?? 'accept',
-        })
-        .expect(302);
-      const callbackUrl = decided.headers.location as string;
+      const callbackUrl = await decide(
+        started,
+        connectOptions.consentAs ?? accountId,
+        connectOptions.decision ?? 'accept',
+      );
       const code = new URL(callbackUrl).searchParams.get('code') ?? undefined;
       const result = await http().get(pathOf(callbackUrl)).set('cookie', cookie);
       return { launch, state, code, cookie, callbackPath: pathOf(callbackUrl), authorizeUrl, result };

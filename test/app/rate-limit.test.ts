@@ -97,16 +97,9 @@ describe.each([
     for (const res of started.slice(0, LIMIT)) expect(resultOf((await denied(res)).text)).toBe('denied');
     // The 4th carries a real authorization code: refused before any exchange.
     const fourth = started[LIMIT];
-    const authorize = new URL(fourth.headers.location as string);
-    const decided = await t
-      .http()
-      .post('/sim/authorize')
-      .type('form')
-      .send({ ...Object.fromEntries(authorize.searchParams), account_id: USER, decision: 'accept' })
-      .expect(302);
     const limited = await t
       .http()
-      .get(pathOf(decided.headers.location as string))
+      .get(pathOf(await t.decide(fourth, USER)))
       .set('cookie', nonceCookie(fourth));
     expectLimited(limited);
     expect((await t.stats()).codeExchanges).toBe(0);
