@@ -268,7 +268,6 @@ export class Rotator {
         this.ended(!rotated ? 'in_doubt' : baseline.inDoubt ? 'recovered' : 'rotated');
         if (!rotated) this.noteInDoubt(user, 'missing_refresh_token');
         else if (baseline.inDoubt) {
-          stats.recoveries += 1;
           logger.info(
             { event: 'in_doubt_recovered', ...who(user), reason: baseline.inDoubt.reason },
             'Recovered a Jira token chain that was in doubt',
@@ -290,7 +289,6 @@ export class Rotator {
         const current = await records.get(user);
         if (!current) throw new NotConnectedError();
         if (current.generation !== rotating.generation || current.version !== rotating.version) {
-          stats.siblingAdopted += 1;
           this.ended('sibling_adopted');
           logger.info(
             { event: 'sibling_adopted', ...who(user) },
@@ -300,7 +298,6 @@ export class Rotator {
         }
         const dead = next({ state: 'reauthorization_required', inDoubt: undefined });
         if (!(await records.write(user, rotating, dead))) return this.lostCas(user);
-        stats.reauthorizationRequired += 1;
         this.ended('reauthorization_required');
         logger.warn(
           {
@@ -318,7 +315,6 @@ export class Rotator {
       case 'invalid_client': {
         // Invariant 4: our credentials are wrong, not the user's chain. Put it back untouched.
         if (!(await records.write(user, rotating, next(this.attempted(baseline))))) return this.lostCas(user);
-        stats.clientCredentialsRejected += 1;
         this.ended('client_rejected');
         logger.error(
           { event: 'client_credentials_rejected', alarm: 'configuration' },
@@ -330,7 +326,6 @@ export class Rotator {
 
       case 'not_rotated': {
         if (!(await records.write(user, rotating, next(this.attempted(baseline))))) return this.lostCas(user);
-        stats.upstreamNotRotated += 1;
         this.ended('not_rotated');
         logger.warn(
           { event: 'token_endpoint_refused', ...who(user), status: outcome.status, error: outcome.error },
@@ -418,7 +413,6 @@ export class Rotator {
   }
 
   private lostCas(user: UserRef): RotationResult {
-    this.deps.stats.lostCas += 1;
     this.ended('lost_cas');
     this.deps.logger.warn({ event: 'lost_cas', ...who(user) }, 'A newer write won; re-reading');
     return { kind: 'wait' };

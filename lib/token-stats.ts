@@ -50,7 +50,6 @@ export class TokenStats {
   cacheHits = 0;
   storeReads = 0;
   rotations = 0;
-  recoveries = 0;
   readonly inDoubt: Record<InDoubtReason, number> = {
     timeout: 0,
     network: 0,
@@ -59,11 +58,6 @@ export class TokenStats {
     missing_refresh_token: 0,
     holder_died: 0,
   };
-  reauthorizationRequired = 0;
-  clientCredentialsRejected = 0;
-  siblingAdopted = 0;
-  lostCas = 0;
-  upstreamNotRotated = 0;
   refreshAheadStarted = 0;
   backgroundFailures = 0;
   keepAliveRotations = 0;
@@ -73,6 +67,26 @@ export class TokenStats {
     RotationOutcome,
     number
   >;
+
+  // These counters are rotation outcomes under their older names: read, never kept twice.
+  get recoveries(): number {
+    return this.rotationOutcomes.recovered;
+  }
+  get reauthorizationRequired(): number {
+    return this.rotationOutcomes.reauthorization_required;
+  }
+  get clientCredentialsRejected(): number {
+    return this.rotationOutcomes.client_rejected;
+  }
+  get siblingAdopted(): number {
+    return this.rotationOutcomes.sibling_adopted;
+  }
+  get lostCas(): number {
+    return this.rotationOutcomes.lost_cas;
+  }
+  get upstreamNotRotated(): number {
+    return this.rotationOutcomes.not_rotated;
+  }
 
   snapshot(): TokenStatsSnapshot {
     return {
