@@ -7,7 +7,12 @@ import express, { type Express } from 'express';
 import ace, { type AddOn } from 'atlassian-connect-express';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { OAuthClient, type TokenManager, checkRedisPersistence, createTokenManager } from './lib';
+import {
+  OAuthClient,
+  type TokenManager,
+  checkRedisPersistence,
+  createTokenManager,
+} from 'jira-token-rotation';
 import { type Simulator, createSimulator } from './sim';
 import { tenantBaseUrl } from './app/ace-context';
 import { ACE_STORE_ADAPTERS, type AceStore } from './app/ace-store';

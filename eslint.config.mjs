@@ -1,8 +1,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Outside the package, only its published entries may be imported: the app, its tests, the
+// benchmarks and the examples use jira-token-rotation as a vendor would.
+const packageInternals = {
+  patterns: [
+    {
+      group: [
+        '**/lib/src',
+        '**/lib/src/**',
+        '**/lib/dist/**',
+        'jira-token-rotation/*',
+        '!jira-token-rotation/ace',
+      ],
+      message: "Import 'jira-token-rotation' or 'jira-token-rotation/ace', not the package's files.",
+    },
+  ],
+};
+
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/'] },
+  { ignores: ['dist/', '**/dist/', 'node_modules/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,8 +37,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lib/**/*.ts'],
+    files: ['lib/src/**/*.ts'],
     rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['*.ts', 'app/**', 'routes/**', 'sim/**', 'bench/**', 'chaos/**', 'test/**', 'examples/**'],
+    rules: { 'no-restricted-imports': ['error', packageInternals] },
   },
   {
     files: ['**/*.js'],

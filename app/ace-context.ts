@@ -1,8 +1,8 @@
 // What this app reads from ACE's verified request context, and the one thing it removes from it.
 
 import type { RequestHandler, Request } from 'express';
-import { aceUserResolver, type UserRef } from '../lib';
-import { assertUserRef } from '../lib/user-key';
+import type { UserRef } from 'jira-token-rotation';
+import { aceUserResolver } from 'jira-token-rotation/ace';
 
 /** The part of ACE's `req.context` this app uses; set by `authenticate()` or `checkValidToken()`. */
 interface AceContext {
@@ -24,30 +24,13 @@ export const forgetAceSessionToken: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** A verified identity the token store cannot hold (a clientKey or accountId over 512 characters). */
-export class UnusableIdentityError extends Error {
-  /** The error handler answers client errors with their status. */
-  readonly status = 400;
-  constructor() {
-    super('The Connect user cannot be used: clientKey and accountId must be at most 512 characters');
-    this.name = 'UnusableIdentityError';
-  }
-}
-
 /**
  * The verified Connect user, or `null` for an anonymous viewer.
- * @throws UnusableIdentityError (a 400) for an identity the token store would refuse: checked here,
+ * @throws InvalidUserError (a 400) for an identity the token store would refuse: checked here,
  *   where it is a bad request, rather than deep in the token manager, where it was a 500.
  */
 export function connectUser(req: Request): UserRef | null {
-  const user = aceUserResolver(req);
-  if (!user) return null;
-  try {
-    assertUserRef(user);
-  } catch {
-    throw new UnusableIdentityError();
-  }
-  return user;
+  return aceUserResolver(req);
 }
 
 /** The verified Confluence base URL of the request's tenant, e.g. `https://x.atlassian.net/wiki`. */

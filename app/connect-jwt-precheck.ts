@@ -5,7 +5,7 @@
 // calls, lifecycle hooks): the signature, `exp` and `qsh` stay ACE's.
 
 import type { Request, RequestHandler } from 'express';
-import type { Logger } from '../lib';
+import type { Logger } from 'jira-token-rotation';
 
 /** Options of {@link connectJwtPrecheck}. */
 export interface ConnectJwtPrecheckOptions {

@@ -1,7 +1,7 @@
 // The admin page's rows: what a tenant's admin may see of each connected user's Jira chain, as
 // display text. Never a token, a fingerprint of one, or the record's ciphertext.
 
-import type { StatusPage, TokenStatus } from '../lib';
+import type { StatusPage, TokenStatus } from 'jira-token-rotation';
 
 /** Atlassian's absolute lifetime of a token family: the user must consent again by then. */
 export const FAMILY_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;

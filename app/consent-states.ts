@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { UserRef } from '../lib';
+import type { UserRef } from 'jira-token-rotation';
 import { bindBrowser, sameBinding, takeBinding } from './consent-binding';
 import type { OneTimeStore } from './one-time-store';
 

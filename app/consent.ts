@@ -10,7 +10,7 @@ import {
   type TokenManager,
   type TokenResponse,
   type UserRef,
-} from '../lib';
+} from 'jira-token-rotation';
 
 /** What {@link completeConsent} needs. */
 export interface ConsentDeps {

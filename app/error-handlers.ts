@@ -3,7 +3,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { JiraTokenError, type Logger } from '../lib';
+import { JiraTokenError, type Logger } from 'jira-token-rotation';
 import { redactUrl } from './request-log';
 
 /** 404 for anything no route answered. */

@@ -1,7 +1,7 @@
 // The macro's Jira query: its parameters, the search/jql call through `req.jira`, and what the
 // answer means for the view.
 
-import type { JiraRequestContext } from '../lib';
+import type { JiraRequestContext } from 'jira-token-rotation';
 
 /** The macro's parameters, after defaults and bounds. */
 export interface MacroParams {

@@ -4,7 +4,7 @@
 // its nonce is claimed at use, so it works once.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { UserRef } from '../lib';
+import type { UserRef } from 'jira-token-rotation';
 
 const VERSION = 'v1';
 const MAX_TOKEN_LENGTH = 2048;

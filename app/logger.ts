@@ -2,7 +2,7 @@
 // named like a secret, whatever code put it there (invariant 6: no secret in logs).
 
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
-import type { Logger } from '../lib';
+import type { Logger } from 'jira-token-rotation';
 import type { LogLevel } from './config';
 
 /** Field names whose values never reach a log line, whatever code put them there. */

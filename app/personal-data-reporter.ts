@@ -14,8 +14,9 @@
 // (community.developer.atlassian.com/t/53720) is that a token of the app's own is what it checks,
 // so the reporter uses a stored user's access token (from the token manager, one rotation at most).
 
-import { JiraTokenError, type Logger, type TokenManager, type UserRef } from '../lib';
-import { parseRetryAfter, sleep as realSleep } from '../lib/jira-retry';
+import { JiraTokenError, type Logger, type TokenManager, type UserRef } from 'jira-token-rotation';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseRetryAfter } from 'jira-token-rotation';
 import type { ReportSchedule } from './report-schedule';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -114,7 +115,7 @@ export class PersonalDataReporter {
     this.o = {
       fetch: globalThis.fetch,
       now: Date.now,
-      sleep: (ms) => realSleep(ms, this.stopping.signal),
+      sleep: (ms) => delay(ms, undefined, { signal: this.stopping.signal }),
       cycleMs: PERSONAL_DATA_DEFAULTS.cycleMs,
       checkIntervalMs: PERSONAL_DATA_DEFAULTS.checkIntervalMs,
       batchSize: PERSONAL_DATA_DEFAULTS.batchSize,

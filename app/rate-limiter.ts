@@ -3,8 +3,7 @@
 // process sharing a store (and a clock, to the second) counts into the same window.
 
 import type { Request, RequestHandler, Response } from 'express';
-import type { UserRef } from '../lib';
-import { userId } from '../lib/user-key';
+import type { UserRef } from 'jira-token-rotation';
 
 /** Where hits are counted. */
 export interface RateLimitStore {
@@ -66,7 +65,9 @@ export class RateLimiter {
  * users share a key), or, when it carries no valid user, its client address.
  */
 export function rateLimitKey(user: UserRef | null, req: Request): string {
-  return user ? `user:${userId(user)}` : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  return user
+    ? `user:${JSON.stringify([user.clientKey, user.accountId])}`
+    : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
 }
 
 /**

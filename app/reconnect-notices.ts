@@ -3,7 +3,7 @@
 // The answer only changes with the token (a rotation or a new consent), so each process asks the
 // store once per access token, not once per page, and the macro's hot path stays free of I/O.
 
-import { type Logger, type TokenManager, type UserRef, fingerprint } from '../lib';
+import { type Logger, type TokenManager, type UserRef, fingerprint } from 'jira-token-rotation';
 
 /** What the macro shows: the day (UTC, `YYYY-MM-DD`) the user's Jira connection ends. */
 export interface ReconnectNotice {

@@ -2,7 +2,7 @@
 // without the URL (it may hold a password).
 
 import IORedis, { type Redis } from 'ioredis';
-import type { Logger } from '../lib';
+import type { Logger } from 'jira-token-rotation';
 
 /** Opens a client; `name` shows in `CLIENT LIST`. The caller quits it. */
 export function createRedisClient(url: string, name: string, logger: Logger): Redis {

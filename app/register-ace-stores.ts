@@ -2,7 +2,7 @@
 // the process, and ACE builds one adapter per `ace()` call from the `store` options.
 
 import ace from 'atlassian-connect-express';
-import type { Logger } from '../lib';
+import type { Logger } from 'jira-token-rotation';
 import { ACE_STORE_ADAPTERS } from './ace-store';
 import { MemoryAceStore } from './memory-ace-store';
 import { RedisAceStore } from './redis-ace-store';

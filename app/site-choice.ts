@@ -3,7 +3,7 @@
 // bound to the popup by a fresh nonce cookie, and taken once.
 
 import type { Request, Response } from 'express';
-import type { TokenResponse, UserRef } from '../lib';
+import type { TokenResponse, UserRef } from 'jira-token-rotation';
 import type { SiteOption } from './consent';
 import { bindBrowser, takeBinding } from './consent-binding';
 import { CONSENT_TTL_MS } from './consent-states';

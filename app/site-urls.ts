@@ -2,7 +2,7 @@
 // record the site's URL. A site's URL is the same for every user, so each process asks the store
 // once per cloudId, and the macro's hot path stays free of I/O.
 
-import type { TokenManager, UserRef } from '../lib';
+import type { TokenManager, UserRef } from 'jira-token-rotation';
 
 /** cloudId → site URL, learnt from the token records. */
 export class SiteUrls {

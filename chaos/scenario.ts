@@ -3,7 +3,7 @@
 // counts what users got (a valid token or a 503 with Retry-After), and what the chains suffered.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createTokenManager, type InDoubtReason, type TokenManager, type UserRef } from '../lib';
+import { createTokenManager, type InDoubtReason, type TokenManager, type UserRef } from 'jira-token-rotation';
 import { type ChaosSettings, DEFAULT_SITES, type SimAccount, type SimStats } from '../sim';
 import type { ChaosMessage } from '../test/support/chaos-protocol';
 import { type ForkedChild, forkChild } from '../test/support/forked-child';

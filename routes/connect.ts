@@ -8,7 +8,7 @@
 // and, from the iframe: GET /jira/status (polled until connected) and POST /jira/disconnect.
 
 import express, { type Request, type Response, type Router } from 'express';
-import type { UserRef } from '../lib';
+import type { UserRef } from 'jira-token-rotation';
 import { connectUser, forgetAceSessionToken } from '../app/ace-context';
 import { asyncRoute } from '../app/async-route';
 import { connectJwtPrecheck } from '../app/connect-jwt-precheck';

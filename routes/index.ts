@@ -4,7 +4,7 @@
 import type { Express } from 'express';
 import type { AddOn } from 'atlassian-connect-express';
 import type { Redis } from 'ioredis';
-import type { Logger, OAuthClient, TokenManager } from '../lib';
+import type { Logger, OAuthClient, TokenManager } from 'jira-token-rotation';
 import type { AppConfig } from '../app/config';
 import type { ConsentRateLimits } from '../app/consent-rate-limits';
 import type { ConsentStates } from '../app/consent-states';

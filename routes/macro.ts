@@ -4,7 +4,7 @@
 // viewers get a neutral rendering and cost no token.
 
 import express, { type Request, type Response, type Router } from 'express';
-import { ErrorCodes, JiraTokenError } from '../lib';
+import { ErrorCodes, JiraTokenError } from 'jira-token-rotation';
 import { connectUser, forgetAceSessionToken } from '../app/ace-context';
 import { asyncRoute } from '../app/async-route';
 import { connectJwtPrecheck } from '../app/connect-jwt-precheck';

@@ -12,7 +12,8 @@
 
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Request, RequestHandler, Response } from 'express';
-import { createTokenManager } from '../../lib';
+import { createTokenManager } from 'jira-token-rotation';
+import { aceUserResolver } from 'jira-token-rotation/ace';
 
 const BATCH = Number(process.argv[2] ?? 100_000);
 const BATCHES = Number(process.argv[3] ?? 15);
@@ -35,8 +36,8 @@ async function main(): Promise<void> {
     { cloudId: '11111111-2222-3333-4444-555555555555', url: 'https://bench.atlassian.net' },
   );
   await manager.getAccessToken(user);
-  const middleware: RequestHandler = manager.middleware();
-  // What ACE's addon.authenticate() leaves on the request; the default resolver reads it.
+  const middleware: RequestHandler = manager.middleware({ resolveUser: aceUserResolver });
+  // What ACE's addon.authenticate() leaves on the request; the ACE resolver reads it.
   const req = { context: { clientKey: user.clientKey, userAccountId: user.accountId } } as unknown as Request;
   const res = {} as Response;
   let nexts = 0;

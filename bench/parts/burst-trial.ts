@@ -1,7 +1,7 @@
 // One burst trial: a fresh user, seeded and warmed in P processes, the clock moved so the token is
 // expired (or inside the refresh-ahead window), one 'go', then the next refresh after the leeway.
 
-import { DEFAULTS } from '../../lib';
+import { DEFAULTS } from 'jira-token-rotation';
 import type { AppProcess, BenchEnvironment } from '../environment';
 import type { BurstSample } from '../processes/app-protocol';
 import type { StrategyName } from '../strategies/types';

@@ -1,7 +1,7 @@
 // Part 1, the burst: one user's token expired (or, with refresh-ahead, about to), P app processes
 // each get C concurrent requests at once; each cell repeated, latencies pooled over its trials.
 
-import { DEFAULTS } from '../../lib';
+import { DEFAULTS } from 'jira-token-rotation';
 import type { AppProcess, BenchEnvironment } from '../environment';
 import type { Plan } from '../plan';
 import { latencySummary, round1 } from '../stats-math';

@@ -3,7 +3,7 @@
 
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { performance } from 'node:perf_hooks';
-import type { UserRef } from '../../lib';
+import type { UserRef } from 'jira-token-rotation';
 import { epochMs } from '../clock';
 import type { ResolveUser, Strategy } from '../strategies/types';
 

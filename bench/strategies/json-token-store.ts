@@ -1,7 +1,7 @@
 // The vendor-style store: one plain JSON value per user in the shared Redis, no version, no lock.
 
 import type { Redis } from 'ioredis';
-import type { UserRef } from '../../lib';
+import type { UserRef } from 'jira-token-rotation';
 
 /** What a vendor keeps per user. */
 export interface VendorTokens {

@@ -1,7 +1,7 @@
 // `naive`: the seed algorithm of most vendor code. Read, refresh whenever the token looks
 // expired, write. Every request that sees an expired token makes its own refresh.
 
-import type { UserRef } from '../../lib';
+import type { UserRef } from 'jira-token-rotation';
 import type { VendorTokens } from './json-token-store';
 import { type VendorRefreshDeps, VendorRefreshError, looksExpired, refreshAndStore } from './vendor-refresh';
 

@@ -1,7 +1,7 @@
 // A RefreshLock whose waiters never hear a notice: they re-read on their timeout only. It turns
 // this project into "polling only" for part 2, with nothing else changed.
 
-import type { Notice, RedlockRefreshLock, RefreshLock, UserRef } from '../../lib';
+import type { Notice, RedlockRefreshLock, RefreshLock, UserRef } from 'jira-token-rotation';
 
 export class PollingRefreshLock implements RefreshLock {
   readonly distributed = true;

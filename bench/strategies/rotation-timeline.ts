@@ -2,7 +2,7 @@
 // process (the manager's `rotation_started` and `rotated` debug events), to split a burst's time
 // into its phases. Nothing else is kept, and no token: the events carry fingerprints only.
 
-import type { Logger } from '../../lib';
+import type { Logger } from 'jira-token-rotation';
 import { epochMs } from '../clock';
 
 export interface RotationMarks {

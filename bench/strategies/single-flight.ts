@@ -1,7 +1,7 @@
 // `single-flight`: naive plus one refresh promise per user in this process, which is what
 // google-auth-library or axios-auth-refresh give. Nothing stops another process refreshing too.
 
-import type { UserRef } from '../../lib';
+import type { UserRef } from 'jira-token-rotation';
 import type { VendorTokens } from './json-token-store';
 import { type VendorRefreshDeps, VendorRefreshError, looksExpired, refreshAndStore } from './vendor-refresh';
 

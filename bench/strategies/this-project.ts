@@ -2,7 +2,7 @@
 // notices), with the library's defaults, refresh-ahead included. With `pollIntervalMs` its
 // waiters poll instead of listening (part 2's comparison).
 
-import { type TokenManager, RedlockRefreshLock, createTokenManager } from '../../lib';
+import { type TokenManager, RedlockRefreshLock, createTokenManager } from 'jira-token-rotation';
 import type { TokenResponseBody } from '../../sim';
 import { PollingRefreshLock } from './polling-refresh-lock';
 import { RotationTimeline } from './rotation-timeline';

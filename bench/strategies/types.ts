@@ -2,7 +2,7 @@
 
 import type { RequestHandler, Request } from 'express';
 import type { TokenResponseBody } from '../../sim';
-import type { UserRef } from '../../lib';
+import type { UserRef } from 'jira-token-rotation';
 import type { RotationMarks } from './rotation-timeline';
 
 /** The strategies of part 1, its floor (`no-token`) and the polling variants of part 2. */

@@ -1,7 +1,7 @@
 // The refresh step most vendor code has: POST the stored refresh token, store what comes back,
 // keep the old refresh token if none came back. No lock, no version check, no in-doubt handling.
 
-import type { UserRef } from '../../lib';
+import type { UserRef } from 'jira-token-rotation';
 import type { JsonTokenStore, VendorTokens } from './json-token-store';
 
 /** A refusal or failure of the token endpoint, as vendor code sees it. */

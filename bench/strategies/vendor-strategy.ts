@@ -2,7 +2,7 @@
 // JSON store, and a middleware that answers failures the way vendor code usually does.
 
 import IORedis from 'ioredis';
-import type { UserRef } from '../../lib';
+import type { UserRef } from 'jira-token-rotation';
 import type { TokenResponseBody } from '../../sim';
 import { JsonTokenStore, type VendorTokens } from './json-token-store';
 import type { ResolveUser, Strategy, StrategyContext, StrategyName } from './types';

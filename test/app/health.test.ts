@@ -1,6 +1,6 @@
 // Health endpoints, the 404 and the error handler.
 
-import { StoreUnavailableError } from '../../lib';
+import { StoreUnavailableError } from 'jira-token-rotation';
 import { sample } from '../support/prom-text';
 import { HOUR, type TestApp, USER, startTestApp } from './helpers';
 

@@ -3,7 +3,6 @@
 // capturing logger and a fetch probe that records every token the app receives.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import request from 'supertest';
 import { type RunningApp, startApp } from '../../app';
 import { loadConfig } from '../../app/config';
@@ -13,8 +12,10 @@ import type { Registry } from 'prom-client';
 import type { CaptureLogger } from '../support/capture-logger';
 import { pinoCapture } from '../support/pino-capture';
 import { type FetchProbe, fetchProbe } from '../support/sim-server';
+import { REDIS_URL, deleteKeys } from '../support/redis-keys';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL, deleteKeys };
+
 export const USER = 'sim-user-1';
 export const OTHER_USER = 'sim-user-2';
 export const HOUR = 3_600_000;
@@ -210,15 +211,6 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 }
 
 /** Deletes every key under `prefix` from the shared Redis (never a flush). */
-export async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    await redis.quit();
-  }
-}
 
 /** The values of an attribute in a page (the views quote attributes with `'`). */
 export function attributes(html: string, name: string): string[] {

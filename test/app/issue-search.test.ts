@@ -1,6 +1,6 @@
 // The macro's search: parameters, and what each answer of Jira means for the page.
 
-import type { JiraRequestContext } from '../../lib';
+import type { JiraRequestContext } from 'jira-token-rotation';
 import { DEFAULT_JQL, macroParams, searchIssues } from '../../app/issue-search';
 
 function jiraAnswering(status: number, body: unknown, headers: Record<string, string> = {}) {

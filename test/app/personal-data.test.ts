@@ -4,7 +4,7 @@
 // restarts and processes.
 
 import Redis from 'ioredis';
-import type { UserRef } from '../../lib';
+import type { UserRef } from 'jira-token-rotation';
 import { PersonalDataReporter } from '../../app/personal-data-reporter';
 import { RedisReportSchedule } from '../../app/redis-report-schedule';
 import { REDIS_URL, type TestApp, USER, startTestApp } from './helpers';

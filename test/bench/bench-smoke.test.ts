@@ -3,7 +3,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { createTokenManager } from '../../lib';
+import { createTokenManager } from 'jira-token-rotation';
 import { JsonTokenStore } from '../../bench/strategies/json-token-store';
 import { NaiveTokenSource } from '../../bench/strategies/naive';
 import { SingleFlightTokenSource } from '../../bench/strategies/single-flight';

@@ -3,7 +3,7 @@
 // and with nobody waiting and no later request, the recovery sweeper alone restores the chain.
 
 import { join } from 'node:path';
-import { fingerprint } from '../../lib';
+import { fingerprint } from 'jira-token-rotation';
 import { CRASH_POINTS, type CrashPoint } from '../support/crash-points';
 import type { CallResult, FaultMessage } from '../support/fault-protocol';
 import { type ForkedChild, forkChild } from '../support/forked-child';

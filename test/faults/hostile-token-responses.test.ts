@@ -15,7 +15,7 @@ import {
   type TokenManagerOptions,
   createTokenManager,
   fingerprint,
-} from '../../lib';
+} from 'jira-token-rotation';
 import { captureLogger } from '../support/capture-logger';
 import {
   CLIENT_SECRET,

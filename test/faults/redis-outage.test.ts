@@ -13,7 +13,7 @@ import {
   NotConnectedError,
   RedlockRefreshLock,
   checkRedisPersistence,
-} from '../../lib';
+} from 'jira-token-rotation';
 import { captureLogger } from '../support/capture-logger';
 import { type Harness, HOUR, createHarness, leakedSecrets } from '../support/manager-harness';
 import { type RedisServer, startRedisServer } from '../support/redis-server';

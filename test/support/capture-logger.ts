@@ -1,6 +1,6 @@
 // A Logger that keeps every entry, so tests can count events and prove no secret was logged.
 
-import type { Logger } from '../../lib/logger';
+import type { Logger } from 'jira-token-rotation';
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';

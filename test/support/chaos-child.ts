@@ -4,7 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { type TokenManagerOptions, createTokenManager } from '../../lib';
+import { type TokenManagerOptions, createTokenManager } from 'jira-token-rotation';
 import type { ChaosCommand, ChaosMessage, OtherAnswer } from './chaos-protocol';
 import { forwardingLogger } from './forwarding-logger';
 import { leakedSecrets } from './manager-harness';

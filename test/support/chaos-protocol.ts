@@ -1,6 +1,6 @@
 // The IPC messages between the chaos scenario (chaos/scenario.ts) and its chaos-child workers.
 
-import type { TokenStatsSnapshot } from '../../lib';
+import type { TokenStatsSnapshot } from 'jira-token-rotation';
 import type { EventMessage } from './forwarding-logger';
 
 /** An answer that was neither a valid token nor a 503 with Retry-After. */

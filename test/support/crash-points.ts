@@ -1,8 +1,15 @@
 // Where a lock holder can die in a rotation, and the decorators that stop it exactly there: the
 // holder tells the parent over IPC and then never returns, so the parent can SIGKILL it at that step.
 
-import type { Notice, RefreshLock, StoredRecord, TokenStore } from '../../lib';
-import type { RecordVersion, TokenRecord, UserRef } from '../../lib/types';
+import type {
+  Notice,
+  RecordVersion,
+  RefreshLock,
+  StoredRecord,
+  TokenRecord,
+  TokenStore,
+  UserRef,
+} from 'jira-token-rotation';
 import type { FetchProbe } from './sim-server';
 
 /**

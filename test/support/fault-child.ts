@@ -10,7 +10,7 @@ import {
   type TokenManagerOptions,
   createTokenManager,
   fingerprint,
-} from '../../lib';
+} from 'jira-token-rotation';
 import { type CrashPoint, CrashingLock, PausingStore, armTokenRequest, never } from './crash-points';
 import type { CallResult, FaultCommand, FaultMessage } from './fault-protocol';
 import { forwardingLogger } from './forwarding-logger';

@@ -1,6 +1,6 @@
 // The IPC messages between a crash test and its fault-child processes.
 
-import type { TokenStatsSnapshot } from '../../lib';
+import type { TokenStatsSnapshot } from 'jira-token-rotation';
 import type { CrashPoint } from './crash-points';
 import type { EventMessage } from './forwarding-logger';
 

@@ -2,7 +2,7 @@
 // the first refresh of a chain, then answers well, checking which refresh token each request carries.
 
 import fc from 'fast-check';
-import type { TokenResponse } from '../../lib';
+import type { TokenResponse } from 'jira-token-rotation';
 
 /** Every token the fake hands out, good or hostile, contains this: logs and answers must not. */
 export const MARK = 'ZqSECRETqZ';

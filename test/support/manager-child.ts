@@ -1,7 +1,7 @@
 // A separate app process for the multi-process tests: one token manager on the shared Redis,
 // told over IPC when to fire its burst, answering with token fingerprints (never tokens).
 
-import { createTokenManager, fingerprint } from '../../lib';
+import { createTokenManager, fingerprint } from 'jira-token-rotation';
 
 interface Go {
   type: 'go';

@@ -3,8 +3,8 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { MemoryTokenStore, createTokenManager } from '../../lib';
-import type { TokenManager, TokenManagerOptions, UserRef } from '../../lib';
+import { MemoryTokenStore, createTokenManager } from 'jira-token-rotation';
+import type { TokenManager, TokenManagerOptions, UserRef } from 'jira-token-rotation';
 import { DEFAULT_SITES } from '../../sim';
 import { type CaptureLogger, captureLogger } from './capture-logger';
 import { type FetchProbe, type SimServer, fetchProbe, startSim } from './sim-server';

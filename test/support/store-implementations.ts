@@ -4,9 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { MemoryTokenStore } from '../../lib/memory-token-store';
-import { RedisTokenStore } from '../../lib/redis-token-store';
-import type { TokenStore } from '../../lib/token-store';
+import { MemoryTokenStore, RedisTokenStore, type TokenStore } from 'jira-token-rotation';
 
 /**
  * Registers the suite's Redis connection (`beforeAll`/`afterAll`) and returns `describe.each`

@@ -1,0 +1,50 @@
+// The public API of the Jira token core. Re-exports only.
+
+export { createTokenManager } from './manager/create-token-manager';
+export type { TokenManager, TokenStatus, GetAccessTokenOptions } from './manager/token-manager';
+export type { KeepAliveSweep } from './manager/keep-alive';
+export type { TokenManagerOptions } from './manager/options';
+export { DEFAULTS } from './manager/options';
+export type { MiddlewareOptions } from './express/middleware';
+export type { JiraRequestContext } from './express/jira-client';
+export type {
+  AccessToken,
+  JiraSite,
+  TokenRecord,
+  TokenResponse,
+  TokenState,
+  UserRef,
+  InDoubtReason,
+  RecordVersion,
+} from './types';
+export type { TokenStore, StoredRecord, StoredPage } from './store/token-store';
+export type { ListStatusesOptions, StatusPage } from './manager/status-listing';
+export type { RefreshLock, Notice, NoticeKind } from './lock/refresh-lock';
+export { MemoryTokenStore } from './store/memory-token-store';
+export { RedisTokenStore } from './redis/redis-token-store';
+export { InProcessRefreshLock } from './lock/in-process-refresh-lock';
+export { RedlockRefreshLock } from './redis/redlock-refresh-lock';
+export { checkRedisPersistence, type RedisPersistence } from './redis/redis-persistence';
+export {
+  OAuthClient,
+  TokenExchangeError,
+  buildTokenRequest,
+  processTokenResponse,
+} from './oauth/oauth-client';
+export type { RefreshOutcome, ValidTokens } from './oauth/oauth-client';
+export type { Logger } from './logger';
+export { ROTATION_OUTCOMES, type RotationOutcome, type TokenStatsSnapshot } from './metrics/token-stats';
+export { fingerprint } from './fingerprint';
+export {
+  ErrorCodes,
+  JiraTokenError,
+  NotConnectedError,
+  ReauthorizationRequiredError,
+  UpstreamUnavailableError,
+  LockUnavailableError,
+  StoreUnavailableError,
+  ClientCredentialsRejectedError,
+  RecordUnreadableError,
+  InvalidUserError,
+} from './errors';
+export { parseRetryAfter } from './express/jira-retry';

@@ -1,0 +1,156 @@
+// The factory: check options, pick the store and lock (Redis or in-process), wire the manager.
+
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import IORedis, { type Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { InProcessRefreshLock } from '../lock/in-process-refresh-lock';
+import { DEFAULT_JIRA_RETRY, sleep } from '../express/jira-retry';
+import { silentLogger } from '../logger';
+import { MemoryTokenStore } from '../store/memory-token-store';
+import { OAuthClient } from '../oauth/oauth-client';
+import { DAY_MS, type TokenManagerOptions, resolveOptions } from './options';
+import { RecordAccess } from '../protocol/record-access';
+import { RedisTokenStore } from '../redis/redis-token-store';
+import { RedlockRefreshLock } from '../redis/redlock-refresh-lock';
+import type { RefreshLock } from '../lock/refresh-lock';
+import { TokenCipher, parseEncryptionKey } from '../store/token-cipher';
+import { DefaultTokenManager, type TokenManager } from './token-manager';
+import { registerTokenMetrics } from '../metrics/token-metrics';
+import { TokenStats } from '../metrics/token-stats';
+import type { TokenStore } from '../store/token-store';
+
+/** Redis clients the manager opens itself fail fast, so a Redis outage is a 503, not a hang. */
+const OWNED_REDIS_OPTIONS = Object.freeze({
+  commandTimeout: 2_000,
+  maxRetriesPerRequest: 2,
+  connectionName: 'jtr',
+});
+
+/**
+ * Creates a token manager. Options are checked here, once.
+ * @throws TypeError naming the option that is missing or wrong.
+ */
+export function createTokenManager(options: TokenManagerOptions): TokenManager {
+  const o = resolveOptions(options, silentLogger);
+  const logger = o.logger;
+  const wantsRedis = o.redis !== undefined;
+  const shared = wantsRedis || (o.store !== undefined && !(o.store instanceof MemoryTokenStore));
+  if (shared && !wantsRedis && !o.lock) {
+    throw new TypeError(
+      'lock: a shared store needs a distributed lock (pass redis, or a RedlockRefreshLock)',
+    );
+  }
+  if (shared && o.lock && !o.lock.distributed) {
+    throw new TypeError(
+      'lock: a shared store needs a distributed lock (pass redis, or a RedlockRefreshLock)',
+    );
+  }
+  if (!wantsRedis && o.store === undefined && o.lock?.distributed) {
+    // A cluster-wide lock around a per-process store would protect nothing across processes.
+    throw new TypeError('store: a distributed lock needs a shared store (pass redis, or a RedisTokenStore)');
+  }
+  const cipher = makeCipher(o.encryptionKey, shared);
+  const stats = new TokenStats();
+  const registry = o.registry ?? new Registry();
+  // Throws (before any connection opens) if the registry already holds these metrics.
+  const observer = registerTokenMetrics(registry, stats);
+
+  // Nothing may throw below this line: it opens connections.
+  const owned: Array<() => Promise<unknown>> = [];
+  let redis: Redis | undefined;
+  if (typeof o.redis === 'string') {
+    const client = new IORedis(o.redis, OWNED_REDIS_OPTIONS);
+    client.on('error', (error: Error) =>
+      logger.warn({ event: 'redis_error', err: error.message }, 'Redis connection error'),
+    );
+    redis = client;
+    owned.push(() => client.quit().catch(() => client.disconnect()));
+  } else {
+    redis = o.redis;
+  }
+  const store: TokenStore =
+    o.store ??
+    (redis
+      ? new RedisTokenStore({ redis, keyPrefix: o.keyPrefix, logger })
+      : new MemoryTokenStore({ logger }));
+  const lock: RefreshLock =
+    o.lock ??
+    (redis
+      ? new RedlockRefreshLock({ redis, keyPrefix: o.keyPrefix, lockTtlMs: o.lockTtlMs, logger })
+      : new InProcessRefreshLock({ logger }));
+  // Close in reverse order of opening: the lock's subscriber, the store, then our own client.
+  if (!o.lock) owned.unshift(() => lock.close());
+  if (!o.store && store.close) owned.unshift(() => store.close!());
+
+  return new DefaultTokenManager({
+    records: new RecordAccess(store, cipher, logger, () => (stats.storeReads += 1)),
+    store,
+    lock,
+    oauth: new OAuthClient({
+      clientId: o.clientId,
+      clientSecret: o.clientSecret,
+      tokenUrl: o.tokenUrl,
+      encoding: o.tokenRequestEncoding,
+      requestTimeoutMs: o.requestTimeoutMs,
+      fetch: o.fetch,
+    }),
+    logger,
+    stats,
+    observer,
+    registry,
+    now: o.now,
+    origin: randomBytes(8).toString('base64url'),
+    fetch: o.fetch,
+    settings: {
+      expiryMarginMs: o.expiryMarginMs,
+      leaseMs: o.leaseMs,
+      leewayMs: o.leewayMs,
+      inDoubtSafetyMs: o.inDoubtSafetyMs,
+      requestTimeoutMs: o.requestTimeoutMs,
+      tokenRequestAttempts: o.tokenRequestAttempts,
+      recoveryIntervalMs: o.recoveryIntervalMs,
+      refreshAheadMs: o.refreshAheadMs,
+      inDoubtRetryMs: o.inDoubtRetryMs,
+      keepAliveAfterMs: o.keepAliveAfterDays === false ? 0 : o.keepAliveAfterDays * DAY_MS,
+      familyLifetimeMs: o.familyLifetimeDays * DAY_MS,
+      reconnectNoticeMs: o.reconnectNoticeDays * DAY_MS,
+      waitTimeoutMs: o.waitTimeoutMs,
+      noticeTimeoutMs: o.noticeTimeoutMs,
+    },
+    keepAlive: {
+      intervalMs: o.keepAliveIntervalMs,
+      ratePerSecond: o.keepAliveRatePerSecond,
+      batchSize: o.keepAliveBatchSize,
+    },
+    pacer: { now: () => performance.now(), sleep },
+    jira: {
+      apiBaseUrl: o.apiBaseUrl,
+      apiTimeoutMs: o.apiTimeoutMs,
+      fetch: o.fetch,
+      retry: { ...DEFAULT_JIRA_RETRY, maxRetries: o.apiMaxRetries, maxDelayMs: o.apiRetryMaxDelayMs },
+      sleep,
+      now: o.now,
+      onRetry: (status) => {
+        stats.apiRetries[status] = (stats.apiRetries[status] ?? 0) + 1;
+      },
+    },
+    closeResources: async () => {
+      for (const close of owned) await close();
+    },
+  });
+}
+
+function makeCipher(encryptionKey: string | string[] | undefined, shared: boolean): TokenCipher {
+  if (encryptionKey === undefined) {
+    if (shared)
+      throw new TypeError('encryptionKey is required with a shared store (base64 of 32 random bytes)');
+    // In-process records die with the process, so a per-process random key loses nothing.
+    return TokenCipher.ephemeral();
+  }
+  const list = Array.isArray(encryptionKey) ? encryptionKey : [encryptionKey];
+  if (list.length === 0) throw new TypeError('encryptionKey must not be an empty list');
+  return new TokenCipher(
+    list.map((key, i) => parseEncryptionKey(key, list.length > 1 ? `encryptionKey[${i}]` : 'encryptionKey')),
+  );
+}

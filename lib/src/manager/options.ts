@@ -1,0 +1,294 @@
+// The manager's options: every default in one place, every option checked once, at creation.
+
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logger';
+import type { RefreshLock } from '../lock/refresh-lock';
+import type { TokenStore } from '../store/token-store';
+import type { TokenRequestEncoding } from '../oauth/oauth-client';
+
+/** Options of {@link createTokenManager}. Defaults are in {@link DEFAULTS}. */
+export interface TokenManagerOptions {
+  /** The OAuth 2.0 (3LO) app's client id. Required. */
+  clientId: string;
+  /** The OAuth 2.0 (3LO) app's client secret. Required. */
+  clientSecret: string;
+  /** Token endpoint. Default `https://auth.atlassian.com/oauth/token`. */
+  tokenUrl?: string;
+  /** `json` (Atlassian's documented body, the default) or `form` (RFC 6749, client_secret_post). */
+  tokenRequestEncoding?: TokenRequestEncoding;
+  /** Base of api.atlassian.com, for `req.jira.fetch`. Default `https://api.atlassian.com`. */
+  apiBaseUrl?: string;
+  /**
+   * A Redis URL or an ioredis client: records in Redis, the lock in redlock, notices over pub/sub.
+   * Omitted: an in-process store and lock (one process only; a warning when NODE_ENV=production).
+   */
+  redis?: string | Redis;
+  /** A custom store. Default `RedisTokenStore` with `redis`, else `MemoryTokenStore`. */
+  store?: TokenStore;
+  /** A custom lock. Default `RedlockRefreshLock` with `redis`, else `InProcessRefreshLock`. */
+  lock?: RefreshLock;
+  /**
+   * Base64 of 32 random bytes, or several: the first encrypts, all decrypt (key rotation).
+   * Required with a shared store; omitted with the in-process store, a random key per process.
+   */
+  encryptionKey?: string | string[];
+  /** Refresh this long before the access token expires. Default 60 000; capped at a fifth of the token's lifetime. */
+  expiryMarginMs?: number;
+  /**
+   * A request that finds the access token valid but this close to expiry gets it at once and
+   * starts one background rotation, so active users never wait for one. Default 300 000
+   * (5 minutes); capped at a fifth of the token's lifetime; 0 disables it.
+   */
+  refreshAheadMs?: number;
+  /** Timeout of each Jira call made through `req.jira.fetch`. Default 20 000. */
+  apiTimeoutMs?: number;
+  /**
+   * Retries of a Jira call answered 429 (or 503, for idempotent methods), after Retry-After or
+   * 500 ms doubling, with 0–20 % jitter. Default 2; 0 disables them.
+   */
+  apiMaxRetries?: number;
+  /** A Retry-After longer than this is not waited for: the 429/503 is returned. Default 5 000. */
+  apiRetryMaxDelayMs?: number;
+  /** Timeout of one token endpoint request. Default 10 000. */
+  requestTimeoutMs?: number;
+  /** Attempts per rotation for failures that leave the chain in doubt, within the lease. Default 2. */
+  tokenRequestAttempts?: number;
+  /** How long a rotating holder owns the record (fenced lease). Default 25 000; must exceed requestTimeoutMs × attempts. */
+  leaseMs?: number;
+  /** Time to live of the redlock lock, auto-extended while held. Default 40 000; must exceed leaseMs. */
+  lockTtlMs?: number;
+  /** How long a request waits for another process's rotation before a 503. Default 30 000. */
+  waitTimeoutMs?: number;
+  /** A waiter re-reads the record at least this often, should a notice be lost. Default 1 000. */
+  noticeTimeoutMs?: number;
+  /** Atlassian's reuse interval for the previous refresh token. Default 600 000 (10 minutes). */
+  leewayMs?: number;
+  /** In-doubt deadline = lease start + leewayMs − this. Default 60 000 (so 9 minutes). */
+  inDoubtSafetyMs?: number;
+  /**
+   * A request meeting an in-doubt chain whose last token request failed less than this ago gets
+   * a 503 with Retry-After at once, instead of another request to a failing endpoint (the
+   * sweeper keeps retrying at its own pace). Default 5 000; 0 retries on every request.
+   */
+  inDoubtRetryMs?: number;
+  /** How often each process's recovery sweeper looks for in-doubt records. Default 5 000; 0 disables it. */
+  recoveryIntervalMs?: number;
+  /**
+   * Keep-alive: Atlassian expires a refresh token unused for 90 days. A sweeper rotates every
+   * active chain idle (not rotated) for longer than this many days, through the same locked
+   * protocol as requests. Default 30; `0` or `false` disables keep-alive. Must be below 90.
+   */
+  keepAliveAfterDays?: number | false;
+  /**
+   * How often the keep-alive sweeper runs, plus up to 10 % random jitter; one process of the
+   * cluster sweeps at a time. Default 3 600 000 (1 hour); 0 disables the timer
+   * (`keepAlive()` still sweeps on demand).
+   */
+  keepAliveIntervalMs?: number;
+  /** At most this many keep-alive rotations per second, per sweep. Default 2. */
+  keepAliveRatePerSecond?: number;
+  /** Idle records the keep-alive sweeper reads per page of the idle index. Default 100. */
+  keepAliveBatchSize?: number;
+  /** Atlassian's absolute lifetime of a token family, counted from consent. Default 365 (days). */
+  familyLifetimeDays?: number;
+  /**
+   * `status()` reports `reconnectSoon` once the family has fewer than this many days left, so the
+   * app can ask the user to reconnect before the chain dies. Default 14 (days).
+   */
+  reconnectNoticeDays?: number;
+  /** Prefix of every Redis key. Default `jtr:`. */
+  keyPrefix?: string;
+  /** A pino-compatible logger. Default: silent. */
+  logger?: Logger;
+  /**
+   * The prom-client `Registry` the manager registers its metrics in (`jira_token_*`,
+   * `jira_api_retries_total`), e.g. an app's own or prom-client's global `register`. Default: a
+   * new Registry of the manager's own, as `manager.registry`. One manager per registry.
+   */
+  registry?: Registry;
+  /** Injectable `fetch`. Default: the global one. */
+  fetch?: typeof fetch;
+  /** Injectable clock, epoch milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** The defaults, frozen. */
+export const DEFAULTS = Object.freeze({
+  tokenUrl: 'https://auth.atlassian.com/oauth/token',
+  tokenRequestEncoding: 'json' as TokenRequestEncoding,
+  apiBaseUrl: 'https://api.atlassian.com',
+  expiryMarginMs: 60_000,
+  refreshAheadMs: 300_000,
+  requestTimeoutMs: 10_000,
+  apiTimeoutMs: 20_000,
+  apiMaxRetries: 2,
+  apiRetryMaxDelayMs: 5_000,
+  tokenRequestAttempts: 2,
+  leaseMs: 25_000,
+  lockTtlMs: 40_000,
+  waitTimeoutMs: 30_000,
+  noticeTimeoutMs: 1_000,
+  leewayMs: 600_000,
+  inDoubtSafetyMs: 60_000,
+  recoveryIntervalMs: 5_000,
+  inDoubtRetryMs: 5_000,
+  keepAliveAfterDays: 30 as number | false,
+  keepAliveIntervalMs: 3_600_000,
+  keepAliveRatePerSecond: 2,
+  keepAliveBatchSize: 100,
+  familyLifetimeDays: 365,
+  reconnectNoticeDays: 14,
+  keyPrefix: 'jtr:',
+});
+
+/** A day in milliseconds: the keep-alive and family options are in days. */
+export const DAY_MS = 86_400_000;
+
+/** Atlassian expires a refresh token unused for this many days; keep-alive must act sooner. */
+export const INACTIVITY_EXPIRY_DAYS = 90;
+
+/** Options after validation, with every default applied. */
+export type ResolvedOptions = Required<
+  Omit<
+    TokenManagerOptions,
+    'redis' | 'store' | 'lock' | 'encryptionKey' | 'logger' | 'registry' | 'fetch' | 'now'
+  >
+> &
+  Pick<TokenManagerOptions, 'redis' | 'store' | 'lock' | 'encryptionKey' | 'registry'> & {
+    logger: Logger;
+    fetch: typeof fetch;
+    now: () => number;
+  };
+
+/**
+ * Applies defaults and checks every option.
+ * @throws TypeError naming the option that is missing or wrong.
+ */
+export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Logger): ResolvedOptions {
+  if (!options || typeof options !== 'object')
+    throw new TypeError('createTokenManager(options): options must be an object');
+  requireString(options, 'clientId');
+  requireString(options, 'clientSecret');
+  const resolved: ResolvedOptions = {
+    ...DEFAULTS,
+    ...definedOnly(options),
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    logger: options.logger ?? fallbackLogger,
+    fetch: options.fetch ?? globalThis.fetch,
+    now: options.now ?? Date.now,
+  };
+  for (const name of ['tokenUrl', 'apiBaseUrl'] as const) requireUrl(resolved[name], name);
+  if (resolved.tokenRequestEncoding !== 'json' && resolved.tokenRequestEncoding !== 'form') {
+    throw new TypeError("tokenRequestEncoding must be 'json' or 'form'");
+  }
+  for (const name of [
+    'expiryMarginMs',
+    'refreshAheadMs',
+    'requestTimeoutMs',
+    'apiTimeoutMs',
+    'apiMaxRetries',
+    'apiRetryMaxDelayMs',
+    'leaseMs',
+    'lockTtlMs',
+    'waitTimeoutMs',
+    'noticeTimeoutMs',
+    'leewayMs',
+    'inDoubtSafetyMs',
+    'recoveryIntervalMs',
+    'inDoubtRetryMs',
+  ] as const) {
+    requireNonNegativeInteger(resolved[name], name);
+  }
+  requireNonNegativeInteger(resolved.tokenRequestAttempts, 'tokenRequestAttempts');
+  if (resolved.tokenRequestAttempts < 1) throw new TypeError('tokenRequestAttempts must be at least 1');
+  // Invariant 10: budgets nest, so a holder never outlives its lease nor its lock.
+  if (resolved.requestTimeoutMs * resolved.tokenRequestAttempts >= resolved.leaseMs) {
+    throw new TypeError('leaseMs must exceed requestTimeoutMs × tokenRequestAttempts');
+  }
+  if (resolved.leaseMs >= resolved.lockTtlMs) throw new TypeError('lockTtlMs must exceed leaseMs');
+  if (resolved.inDoubtSafetyMs >= resolved.leewayMs)
+    throw new TypeError('inDoubtSafetyMs must be less than leewayMs');
+  checkKeepAlive(resolved);
+  if (typeof resolved.keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
+  if (typeof resolved.fetch !== 'function')
+    throw new TypeError('fetch must be a function (Node 20 has a global one)');
+  if (typeof resolved.now !== 'function')
+    throw new TypeError('now must be a function returning epoch milliseconds');
+  if (options.redis !== undefined && typeof options.redis !== 'string' && typeof options.redis !== 'object') {
+    throw new TypeError('redis must be a Redis URL or an ioredis client');
+  }
+  if (typeof options.redis === 'string') requireUrl(options.redis, 'redis', ['redis:', 'rediss:']);
+  if (options.registry !== undefined && !isRegistry(options.registry)) {
+    throw new TypeError('registry must be a prom-client Registry');
+  }
+  return resolved;
+}
+
+function checkKeepAlive(resolved: ResolvedOptions): void {
+  const after = resolved.keepAliveAfterDays;
+  if (after !== false && !(isFiniteNumber(after) && after >= 0 && after < INACTIVITY_EXPIRY_DAYS)) {
+    throw new TypeError(
+      `keepAliveAfterDays must be false, 0 (both disable keep-alive) or a number of days below ${INACTIVITY_EXPIRY_DAYS}`,
+    );
+  }
+  requireNonNegativeInteger(resolved.keepAliveIntervalMs, 'keepAliveIntervalMs');
+  if (resolved.keepAliveIntervalMs > DAY_MS)
+    throw new TypeError('keepAliveIntervalMs must be at most a day (86400000)');
+  const rate = resolved.keepAliveRatePerSecond;
+  if (!isFiniteNumber(rate) || rate <= 0)
+    throw new TypeError('keepAliveRatePerSecond must be a positive number (rotations per second)');
+  const batch = resolved.keepAliveBatchSize;
+  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 10_000)
+    throw new TypeError('keepAliveBatchSize must be an integer from 1 to 10000');
+  const lifetime = resolved.familyLifetimeDays;
+  if (!isFiniteNumber(lifetime) || lifetime <= 0)
+    throw new TypeError('familyLifetimeDays must be a positive number of days');
+  const notice = resolved.reconnectNoticeDays;
+  if (!isFiniteNumber(notice) || notice < 0 || notice >= lifetime)
+    throw new TypeError('reconnectNoticeDays must be a number of days from 0 to below familyLifetimeDays');
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Duck-typed, so a Registry of another copy of prom-client is accepted too. */
+function isRegistry(value: unknown): value is Registry {
+  const registry = value as Partial<Registry> | null;
+  return (
+    typeof registry === 'object' &&
+    registry !== null &&
+    typeof registry.registerMetric === 'function' &&
+    typeof registry.metrics === 'function'
+  );
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function requireString(options: TokenManagerOptions, name: 'clientId' | 'clientSecret'): void {
+  const value = options[name];
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new TypeError(`${name} is required (a non-empty string)`);
+}
+
+function requireUrl(value: unknown, name: string, protocols = ['https:', 'http:']): void {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new TypeError(`${name} must be an absolute URL`);
+  }
+  if (typeof value !== 'string' || !protocols.includes(url.protocol)) {
+    throw new TypeError(`${name} must be a ${protocols.join(' or ')} URL`);
+  }
+}
+
+function requireNonNegativeInteger(value: unknown, name: string): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a non-negative integer (milliseconds or a count)`);
+  }
+}

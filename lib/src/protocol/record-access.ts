@@ -1,0 +1,99 @@
+// Reading and writing records at the boundary: store failures become typed errors, ciphertexts
+// are opened and sealed here, and nothing below the manager sees a raw store exception.
+
+import { DecryptionError, type TokenCipher } from '../store/token-cipher';
+import { JiraTokenError, RecordUnreadableError, StoreUnavailableError } from '../errors';
+import type { Logger } from '../logger';
+import { ReportedStates } from './reported-states';
+import type { TokenStore } from '../store/token-store';
+import type { AccessToken, RecordVersion, TokenRecord, TokenSecrets, UserRef } from '../types';
+import { userId } from '../store/user-key';
+
+/** A record as read, with its secrets decrypted unless the chain is dead. */
+export interface OpenRecord {
+  record: TokenRecord;
+  secrets?: TokenSecrets;
+}
+
+/** The token a record holds, as the cache and callers want it. */
+export function tokenOf(record: TokenRecord, accessToken: string): AccessToken & { lastRotatedAt: number } {
+  return {
+    accessToken,
+    expiresAt: record.expiresAt,
+    cloudId: record.site?.cloudId,
+    lastRotatedAt: record.lastRotatedAt,
+  };
+}
+
+export class RecordAccess {
+  /** Unreadable record versions already logged at error: every request meets them. */
+  private readonly unreadable = new ReportedStates();
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly cipher: TokenCipher,
+    private readonly logger: Logger,
+    private readonly onRead: () => void,
+  ) {}
+
+  /** The raw record, without decrypting. */
+  async get(user: UserRef): Promise<TokenRecord | null> {
+    this.onRead();
+    return guard(() => this.store.get(user));
+  }
+
+  /** The record with its secrets, or null when there is none. */
+  async read(user: UserRef): Promise<OpenRecord | null> {
+    const record = await this.get(user);
+    if (!record) return null;
+    if (record.state === 'reauthorization_required') return { record };
+    try {
+      return { record, secrets: this.cipher.decrypt(user, record.generation, record.ciphertext) };
+    } catch (error) {
+      if (!(error instanceof DecryptionError)) throw error;
+      const first = this.unreadable.firstTime(`${userId(user)}:${record.generation}:${record.version}`);
+      this.logger[first ? 'error' : 'debug'](
+        {
+          event: 'record_unreadable',
+          clientKey: user.clientKey,
+          accountId: user.accountId,
+          reason: error.message,
+        },
+        'A stored Jira token record cannot be decrypted',
+      );
+      throw new RecordUnreadableError(error);
+    }
+  }
+
+  /** Compare-and-set; false when another writer got there first. */
+  async write(user: UserRef, expected: RecordVersion | null, record: TokenRecord): Promise<boolean> {
+    const version = expected ? { generation: expected.generation, version: expected.version } : null;
+    return guard(() => this.store.compareAndSet(user, version, record));
+  }
+
+  async delete(user: UserRef): Promise<boolean> {
+    return guard(() => this.store.delete(user));
+  }
+
+  async deleteTenant(clientKey: string): Promise<number> {
+    return guard(() => this.store.deleteTenant(clientKey));
+  }
+
+  seal(user: UserRef, generation: string, secrets: TokenSecrets): string {
+    return this.cipher.encrypt(user, generation, secrets);
+  }
+}
+
+/**
+ * Any store failure becomes a StoreUnavailableError (a 503), typed errors pass through. A
+ * TypeError is wrapped too: the manager checked its arguments already, so it is the store's own
+ * failure (a fetch-based store's "fetch failed", a bug), and the cause is kept for the logs.
+ */
+async function guard<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof JiraTokenError) throw error;
+    throw new StoreUnavailableError('The token store failed', 5, error);
+  }
+}
