@@ -181,6 +181,8 @@ describe('Redis failures', () => {
     expect(await checkRedisPersistence(h.redis!, h.logger)).toEqual({
       aof: false,
       rdb: false,
+      evictionPolicy: 'noeviction',
+      evictionSafe: true,
       checked: true,
     });
     expect(h.logger.events('redis_not_persistent')).toHaveLength(1);

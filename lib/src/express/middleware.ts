@@ -2,7 +2,8 @@
 // token failure into a clear answer (never a bare 500).
 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ErrorCodes, JiraTokenError } from '../errors';
+import { ErrorCodes, InvalidUserError, JiraTokenError } from '../errors';
+import { assertUserRef } from '../store/user-key';
 import { type JiraClientDeps, createJiraContext, type JiraRequestContext } from './jira-client';
 import type { AccessToken, UserRef } from '../types';
 
@@ -61,6 +62,9 @@ export function createJiraMiddleware(
     let user: UserRef | null | undefined;
     try {
       user = resolveUser(req);
+      // A resolver's user is outside input: one the store cannot hold (too long, a lone surrogate
+      // that would share another user's key) is the request's fault, a 400, never a 500.
+      if (user) assertValidUser(user);
     } catch (error) {
       if (error instanceof JiraTokenError && error.status === 400)
         res.status(400).json({ error: error.code });
@@ -96,6 +100,14 @@ export function createJiraMiddleware(
       },
     );
   };
+}
+
+function assertValidUser(user: UserRef): void {
+  try {
+    assertUserRef(user);
+  } catch (error) {
+    throw new InvalidUserError(error);
+  }
 }
 
 function defaultConsentRequired(error: JiraTokenError, _req: Request, res: Response): void {

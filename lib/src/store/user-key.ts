@@ -36,7 +36,11 @@ export function encodeClientKey(clientKey: string): string {
   return encode(clientKey);
 }
 
-/** Checks that a UserRef is two non-empty strings of sane length; throws a TypeError otherwise. */
+/**
+ * Checks that a UserRef is two non-empty, well-formed strings of sane length; throws a TypeError
+ * otherwise. Well-formed matters for injectivity: UTF-8 encodes every lone surrogate as U+FFFD, so
+ * `'a\uD800'` and `'a\uDFFF'` would share a key (and one user would get another's token).
+ */
 export function assertUserRef(user: unknown): asserts user is UserRef {
   const u = user as Partial<UserRef> | null;
   if (!u || typeof u !== 'object') throw new TypeError('user must be { clientKey, accountId }');
@@ -45,5 +49,13 @@ export function assertUserRef(user: unknown): asserts user is UserRef {
     if (typeof value !== 'string' || value.length === 0 || value.length > 512) {
       throw new TypeError(`user.${field} must be a non-empty string of at most 512 characters`);
     }
+    if (!isWellFormed(value)) {
+      throw new TypeError(`user.${field} must be a well-formed string (no lone UTF-16 surrogate)`);
+    }
   }
+}
+
+/** `String.prototype.isWellFormed` (Node 20; the ES2022 typings predate it). */
+function isWellFormed(value: string): boolean {
+  return (value as unknown as { isWellFormed(): boolean }).isWellFormed();
 }

@@ -9,7 +9,7 @@ import express, {
 } from 'express';
 import request from 'supertest';
 import { createTokenManager } from '../../src/manager/create-token-manager';
-import { type JiraTokenError, ErrorCodes } from '../../src/errors';
+import { type JiraTokenError, ErrorCodes, InvalidUserError } from '../../src/errors';
 import { type JiraRequestContext, jiraUrl } from '../../src/express/jira-client';
 import type { Logger } from '../../src/logger';
 import { MemoryTokenStore } from '../../src/store/memory-token-store';
@@ -272,6 +272,25 @@ describe('token middleware', () => {
       }
       expect(atlassian.calls).toEqual([]);
     });
+  });
+
+  it('the ACE resolver refuses a lone surrogate (a JWT claim can carry one as a JSON escape)', () => {
+    const req = (accountId: string) =>
+      ({ context: { clientKey: 't', userAccountId: accountId } }) as unknown as Request;
+    expect(() => aceUserResolver(req('a\uD800'))).toThrow(InvalidUserError);
+    expect(() => aceUserResolver(req('a\uDFFF'))).toThrow(InvalidUserError);
+    expect(aceUserResolver(req('a\uD83D\uDE00'))).toEqual({ clientKey: 't', accountId: 'a\uD83D\uDE00' });
+  });
+
+  it("answers 400 when a custom resolver's user is malformed (a lone surrogate, empty, too long)", async () => {
+    for (const accountId of ['alice\uD800', '', 'x'.repeat(513)]) {
+      const res = await request(app({ resolveUser: () => ({ clientKey: 'tenant-1', accountId }) })).get(
+        '/macro',
+      );
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'jira_invalid_user' });
+    }
+    expect(atlassian.calls).toEqual([]);
   });
 
   it('refuses to build without resolveUser: a TypeError at start-up, not a 500 per request', () => {

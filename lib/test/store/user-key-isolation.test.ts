@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { type TokenManager, type UserRef, createTokenManager } from '../../src';
-import { parseUserId, tenantTag, userId } from '../../src/store/user-key';
+import { assertUserRef, parseUserId, tenantTag, userId } from '../../src/store/user-key';
 import { REDIS_URL, deleteKeys } from '../../../test/support/redis-keys';
 
 /** Text built from the characters that break naive keys. */
@@ -26,6 +26,19 @@ const NAIVE_COLLISIONS: UserRef[] = [
 
 describe('user keys', () => {
   const user = fc.record({ clientKey: hostileText, accountId: hostileText });
+
+  test('a lone surrogate is refused: UTF-8 would give two such ids one key', () => {
+    // The collision the check prevents: both lone surrogates encode as U+FFFD.
+    expect(userId({ clientKey: 't', accountId: 'a\uD800' })).toBe(
+      userId({ clientKey: 't', accountId: 'a\uDFFF' }),
+    );
+    for (const bad of ['a\uD800', 'a\uDFFF', '\uDC00b', 'x\uD83D']) {
+      expect(() => assertUserRef({ clientKey: 't', accountId: bad })).toThrow(/well-formed/);
+      expect(() => assertUserRef({ clientKey: bad, accountId: 'a' })).toThrow(/well-formed/);
+    }
+    // A pair is one code point, and fine.
+    expect(() => assertUserRef({ clientKey: 't', accountId: 'a\uD83D\uDE00' })).not.toThrow();
+  });
 
   test('distinct users have distinct ids, each parsing back to its user', () => {
     fc.assert(
