@@ -13,6 +13,7 @@ import { DAY_MS, type TokenManagerOptions, resolveOptions } from './options';
 import { RecordAccess } from '../protocol/record-access';
 import { RedisTokenStore } from '../redis/redis-token-store';
 import { RedlockRefreshLock } from '../redis/redlock-refresh-lock';
+import { StoreLossWatch } from '../redis/store-loss-watch';
 import type { RefreshLock } from '../lock/refresh-lock';
 import { TokenCipher, parseEncryptionKey } from '../store/token-cipher';
 import { DefaultTokenManager, type TokenManager } from './token-manager';
@@ -82,6 +83,18 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   // Close in reverse order of opening: the lock's subscriber, the store, then our own client.
   if (!o.lock) owned.unshift(() => lock.close());
   if (!o.store && store.close) owned.unshift(() => store.close!());
+  if (redis && !o.store) {
+    // A Redis that lost the records must not pass for users who never connected: say so.
+    const watch = new StoreLossWatch({
+      redis,
+      keyPrefix: o.keyPrefix,
+      logger,
+      intervalMs: o.recoveryIntervalMs,
+      onLoss: () => (stats.storeLosses += 1),
+    });
+    watch.start();
+    owned.unshift(() => watch.close());
+  }
 
   return new DefaultTokenManager({
     records: new RecordAccess(store, cipher, logger, () => (stats.storeReads += 1)),

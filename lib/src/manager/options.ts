@@ -72,7 +72,11 @@ export interface TokenManagerOptions {
    * sweeper keeps retrying at its own pace). Default 5 000; 0 retries on every request.
    */
   inDoubtRetryMs?: number;
-  /** How often each process's recovery sweeper looks for in-doubt records. Default 5 000; 0 disables it. */
+  /**
+   * How often each process's recovery sweeper looks for in-doubt records, and (with `redis`)
+   * checks that the Redis store still holds its marker key, i.e. has not lost its records.
+   * Default 5 000; 0 disables both.
+   */
   recoveryIntervalMs?: number;
   /**
    * Keep-alive: Atlassian expires a refresh token unused for 90 days. A sweeper rotates every

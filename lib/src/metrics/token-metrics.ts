@@ -49,6 +49,14 @@ export function registerTokenMetrics(registry: Registry, stats: TokenStats): Tok
     },
   });
   new Counter({
+    name: 'jira_token_store_losses_total',
+    help: 'Times this process found that the Redis token store lost its records (restart without persistence, failover to an empty replica, flush, eviction).',
+    registers,
+    collect() {
+      set(this, stats.storeLosses);
+    },
+  });
+  new Counter({
     name: 'jira_api_retries_total',
     help: 'Jira calls through req.jira.fetch retried after a 429 or 503, by that status.',
     labelNames: ['status'],

@@ -44,6 +44,8 @@ export interface TokenStatsSnapshot {
   apiRetries: Record<string, number>;
   /** Rotation attempts by how they ended. */
   rotationOutcomes: Record<RotationOutcome, number>;
+  /** Times this process found the Redis store had lost its records (its marker key vanished). */
+  storeLosses: number;
 }
 
 export class TokenStats {
@@ -62,6 +64,7 @@ export class TokenStats {
   backgroundFailures = 0;
   keepAliveRotations = 0;
   keepAliveFailures = 0;
+  storeLosses = 0;
   readonly apiRetries: Record<string, number> = {};
   readonly rotationOutcomes = Object.fromEntries(ROTATION_OUTCOMES.map((o) => [o, 0])) as Record<
     RotationOutcome,
@@ -106,6 +109,7 @@ export class TokenStats {
       keepAliveFailures: this.keepAliveFailures,
       apiRetries: { ...this.apiRetries },
       rotationOutcomes: { ...this.rotationOutcomes },
+      storeLosses: this.storeLosses,
     };
   }
 }
