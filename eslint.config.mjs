@@ -18,8 +18,15 @@ const packageInternals = {
   ],
 };
 
+// Nothing outside test/ imports test/: the production build (tsconfig.build.json) holds no test
+// code, and chaos runs share support/ with the tests instead.
+const testCode = {
+  group: ['**/test', '**/test/**'],
+  message: 'Only tests import test/; move shared code to support/ (chaos and tests share it).',
+};
+
 export default tseslint.config(
-  { ignores: ['dist/', '**/dist/', 'node_modules/', 'coverage/', 'bench/results/'] },
+  { ignores: ['dist/', '**/dist/', 'dist-test/', 'node_modules/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -43,6 +50,13 @@ export default tseslint.config(
   {
     files: ['*.ts', 'app/**', 'routes/**', 'sim/**', 'bench/**', 'chaos/**', 'test/**', 'examples/**'],
     rules: { 'no-restricted-imports': ['error', packageInternals] },
+  },
+  {
+    files: ['*.ts', 'app/**', 'routes/**', 'sim/**', 'bench/**', 'chaos/**', 'support/**', 'examples/**'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...packageInternals.patterns, testCode] }],
+    },
   },
   {
     files: ['**/*.js'],

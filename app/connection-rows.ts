@@ -3,9 +3,6 @@
 
 import type { StatusPage, TokenStatus } from 'jira-token-rotation';
 
-/** Atlassian's absolute lifetime of a token family: the user must consent again by then. */
-export const FAMILY_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;
-
 /** One row of the admin page. */
 export interface ConnectionRow {
   accountId: string;
@@ -16,6 +13,7 @@ export interface ConnectionRow {
   expires: string;
   lastRotation: string;
   connectedSince: string;
+  /** When the token family ends (`status().familyExpiresAt`): the user must consent again by then. */
   reconnectBy: string;
 }
 
@@ -52,7 +50,8 @@ export function connectionRows(users: StatusPage['users']): ConnectionRow[] {
         expires: displayTime(status.expiresAt),
         lastRotation: displayTime(status.lastRotatedAt),
         connectedSince: displayTime(status.familyStartedAt),
-        reconnectBy: displayTime(status.familyStartedAt + FAMILY_LIFETIME_MS),
+        // The manager's figure, which follows its familyLifetimeDays option.
+        reconnectBy: displayTime(status.familyExpiresAt),
       };
     });
 }

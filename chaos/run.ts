@@ -31,7 +31,7 @@ function parseArgs(argv: string[]): { options: ChaosOptions; json: boolean } {
     users: 4,
     seed: 1,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    workerPath: join(__dirname, '../test/support/chaos-child.js'),
+    workerPath: join(__dirname, 'chaos-child.js'),
   };
   let json = false;
   for (let i = 0; i < argv.length; i++) {

@@ -5,9 +5,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createTokenManager, type InDoubtReason, type TokenManager, type UserRef } from 'jira-token-rotation';
 import { type ChaosSettings, DEFAULT_SITES, type SimAccount, type SimStats } from '../sim';
-import type { ChaosMessage } from '../test/support/chaos-protocol';
-import { type ForkedChild, forkChild } from '../test/support/forked-child';
-import { type SimServer, startSim } from '../test/support/sim-server';
+import type { ChaosMessage } from './chaos-protocol';
+import { type ForkedChild, forkChild } from '../support/forked-child';
+import { type SimServer, startSim } from '../support/sim-server';
 
 const HOUR = 3_600_000;
 const SITE = { cloudId: DEFAULT_SITES[0].id, url: DEFAULT_SITES[0].url };
@@ -58,7 +58,7 @@ export interface ChaosOptions {
   seed: number;
   /** The Redis the processes share; the scenario uses a key prefix of its own and removes it. */
   redisUrl: string;
-  /** The compiled chaos worker (dist/test/support/chaos-child.js). */
+  /** The compiled chaos worker (dist/chaos/chaos-child.js, built by `npm run build`). */
   workerPath: string;
   /** Longest wait for the chains to settle after a round before the run fails. Default 60 s. */
   settleTimeoutMs?: number;

@@ -65,7 +65,7 @@ describe.each([
     const minutes = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
     expect(text).toContain(minutes(status.expiresAt));
     expect(text).toContain(minutes(status.lastRotatedAt));
-    expect(text).toContain(minutes(status.familyStartedAt + 365 * DAY));
+    expect(text).toContain(minutes(status.familyExpiresAt));
   });
 
   test('no connected user: an empty notice', async () => {

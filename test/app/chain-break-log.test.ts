@@ -1,7 +1,7 @@
 // A user's chain breaking is logged once per state change of the record, never once per request:
 // the flood of identical warnings from the field.
 
-import type { LogEntry } from '../support/capture-logger';
+import type { LogEntry } from '../../support/capture-logger';
 import { HOUR, type TestApp, USER, startTestApp, stateOf } from './helpers';
 
 const DAY = 24 * HOUR;

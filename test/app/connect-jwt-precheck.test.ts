@@ -3,7 +3,7 @@
 
 import type { Request, Response } from 'express';
 import { connectJwtPrecheck } from '../../app/connect-jwt-precheck';
-import { captureLogger } from '../support/capture-logger';
+import { captureLogger } from '../../support/capture-logger';
 
 const NOW = 1_800_000_000_000;
 const seconds = NOW / 1000;

@@ -9,9 +9,9 @@ import { loadConfig } from '../../app/config';
 import { SandboxTenant } from '../../app/sandbox-tenant';
 import type { SimStats } from '../../sim';
 import type { Registry } from 'prom-client';
-import type { CaptureLogger } from '../support/capture-logger';
+import type { CaptureLogger } from '../../support/capture-logger';
 import { pinoCapture } from '../support/pino-capture';
-import { type FetchProbe, fetchProbe } from '../support/sim-server';
+import { type FetchProbe, fetchProbe } from '../../support/fetch-probe';
 import { REDIS_URL, deleteKeys } from '../support/redis-keys';
 
 export { REDIS_URL, deleteKeys };

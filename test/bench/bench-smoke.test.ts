@@ -7,7 +7,7 @@ import { createTokenManager } from 'jira-token-rotation';
 import { JsonTokenStore } from '../../bench/strategies/json-token-store';
 import { NaiveTokenSource } from '../../bench/strategies/naive';
 import { SingleFlightTokenSource } from '../../bench/strategies/single-flight';
-import { type SimServer, startSim } from '../support/sim-server';
+import { type SimServer, startSim } from '../../support/sim-server';
 import { HOUR, REDIS_URL } from '../support/manager-harness';
 
 const CLIENT = { clientId: 'sim-client-id', clientSecret: 'sim-client-secret' };

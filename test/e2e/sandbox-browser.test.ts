@@ -1,14 +1,16 @@
-// A real browser (Debian's Chromium, driven by playwright-core) on `npm start`'s sandbox: the host
-// page on one origin frames 30 macros from another, the user connects Jira once through the
-// simulator's consent popup, an hour passes, and the reload renders 30 macros behind exactly one
-// rotation. It also writes the screenshot the README shows (copied to docs/sandbox.png by hand).
+// A real browser (Debian's Chromium, or the one CHROMIUM_PATH names; driven by playwright-core) on
+// `npm start`'s sandbox: the host page on one origin frames 30 macros from another, the user
+// connects Jira once through the simulator's consent popup, an hour passes, and the reload renders
+// 30 macros behind exactly one rotation. It also writes the screenshot the README shows (copied to
+// docs/sandbox.png by hand).
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Frame, type Page, chromium } from 'playwright-core';
+import { chromiumPath } from '../support/chromium-path';
 import { type SandboxProcess, startSandboxProcess } from '../support/sandbox-process';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = chromiumPath();
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const MACROS = 30;
 const SCREENSHOT = join(__dirname, '../artifacts/sandbox.png');
@@ -31,7 +33,9 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   // Not a skip: without Chromium this suite must fail, and say what to install.
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
+    throw new Error(
+      `${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it), or set CHROMIUM_PATH`,
+    );
   }
   [sandbox, browser] = await Promise.all([
     startSandboxProcess({}, CONDITION_TIMEOUT_MS),

@@ -3,11 +3,9 @@
 // processes, ten expiry rounds: nothing revoked, nobody sent to re-consent, every request answered
 // with a valid token or a 503 with Retry-After, and every chain alive afterwards.
 
-import { join } from 'node:path';
 import { runChaos } from '../../chaos/scenario';
 import { REDIS_URL } from '../support/manager-harness';
-
-const WORKER = join(__dirname, '../../dist/test/support/chaos-child.js');
+import { CHAOS_WORKER } from '../support/test-children';
 
 test('4 processes × 20 concurrent requests × 10 expiry rounds under upstream chaos', async () => {
   const report = await runChaos({
@@ -17,7 +15,7 @@ test('4 processes × 20 concurrent requests × 10 expiry rounds under upstream c
     users: 4,
     seed: 1,
     redisUrl: REDIS_URL,
-    workerPath: WORKER,
+    workerPath: CHAOS_WORKER,
   });
   expect(report.otherAnswers).toEqual([]);
   expect(report.figures).toEqual({

@@ -2,14 +2,14 @@
 // the other processes still end with one valid token, the chain stays alive, nothing is revoked;
 // and with nobody waiting and no later request, the recovery sweeper alone restores the chain.
 
-import { join } from 'node:path';
 import { fingerprint } from 'jira-token-rotation';
+import { type ForkedChild, forkChild } from '../../support/forked-child';
 import { CRASH_POINTS, type CrashPoint } from '../support/crash-points';
 import type { CallResult, FaultMessage } from '../support/fault-protocol';
-import { type ForkedChild, forkChild } from '../support/forked-child';
 import { type Harness, childEnv, createHarness, leakedSecrets } from '../support/manager-harness';
+import { testChild } from '../support/test-children';
 
-const CHILD = join(__dirname, '../../dist/test/support/fault-child.js');
+const CHILD = testChild('fault-child');
 
 // Budgets nest (invariant 10): request timeout × attempts < lease < lock TTL. A short lock TTL,
 // because a SIGKILLed holder's lock key stays until it expires: waiting for it is the subject here.

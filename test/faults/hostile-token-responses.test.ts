@@ -16,7 +16,7 @@ import {
   createTokenManager,
   fingerprint,
 } from 'jira-token-rotation';
-import { captureLogger } from '../support/capture-logger';
+import { captureLogger } from '../../support/capture-logger';
 import {
   CLIENT_SECRET,
   FakeTokenEndpoint,

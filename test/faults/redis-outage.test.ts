@@ -14,10 +14,10 @@ import {
   RedlockRefreshLock,
   checkRedisPersistence,
 } from 'jira-token-rotation';
-import { captureLogger } from '../support/capture-logger';
+import { captureLogger } from '../../support/capture-logger';
 import { type Harness, HOUR, createHarness, leakedSecrets } from '../support/manager-harness';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
-import { gate } from '../support/sim-server';
+import { gate } from '../../support/fetch-probe';
 
 // Jest hands tests a sandboxed `process` whose listeners never hear the real process's events.
 const realProcess = runInThisContext('process') as NodeJS.Process;

@@ -10,7 +10,7 @@ import type {
   TokenStore,
   UserRef,
 } from 'jira-token-rotation';
-import type { FetchProbe } from './sim-server';
+import type { FetchProbe } from '../../support/fetch-probe';
 
 /**
  * - `before_request`: the lease is taken, the token request is not sent;

@@ -13,10 +13,10 @@ import {
 } from 'jira-token-rotation';
 import { type CrashPoint, CrashingLock, PausingStore, armTokenRequest, never } from './crash-points';
 import type { CallResult, FaultCommand, FaultMessage } from './fault-protocol';
-import { forwardingLogger } from './forwarding-logger';
-import { leakedSecrets } from './manager-harness';
-import { MirroredClock } from './mirrored-clock';
-import { fetchProbe } from './sim-server';
+import { fetchProbe } from '../../support/fetch-probe';
+import { forwardingLogger } from '../../support/forwarding-logger';
+import { leakedSecrets } from '../../support/leaked-secrets';
+import { MirroredClock } from '../../support/mirrored-clock';
 
 /** The events a crash test waits on. */
 const FORWARDED = ['lease_held_elsewhere', 'in_doubt', 'in_doubt_recovered'];

@@ -2,7 +2,7 @@
 
 import type { TokenStatsSnapshot } from 'jira-token-rotation';
 import type { CrashPoint } from './crash-points';
-import type { EventMessage } from './forwarding-logger';
+import type { EventMessage } from '../../support/forwarding-logger';
 
 /** What one getAccessToken call of a burst ended with: a token fingerprint, or an error's code. */
 export type CallResult = { ok: string } | { error: string; status?: number; retryAfterSeconds?: number };

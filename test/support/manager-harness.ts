@@ -6,8 +6,11 @@ import Redis from 'ioredis';
 import { MemoryTokenStore, createTokenManager } from 'jira-token-rotation';
 import type { TokenManager, TokenManagerOptions, UserRef } from 'jira-token-rotation';
 import { DEFAULT_SITES } from '../../sim';
-import { type CaptureLogger, captureLogger } from './capture-logger';
-import { type FetchProbe, type SimServer, fetchProbe, startSim } from './sim-server';
+import { type CaptureLogger, captureLogger } from '../../support/capture-logger';
+import { type FetchProbe, fetchProbe } from '../../support/fetch-probe';
+import { type SimServer, startSim } from '../../support/sim-server';
+
+export { leakedSecrets } from '../../support/leaked-secrets';
 
 export type Configuration = 'memory' | 'redis';
 
@@ -111,12 +114,6 @@ export async function createHarness(
     },
   };
   return harness;
-}
-
-/** Every secret the manager received that appears in its logs (must be empty). */
-export function leakedSecrets(logger: CaptureLogger, secrets: Iterable<string>): string[] {
-  const text = logger.text();
-  return [...secrets].filter((secret) => text.includes(secret)).map((s) => `${s.slice(0, 4)}…`);
 }
 
 /** What a child app process needs to join a harness: its simulator, Redis, keys, user and clock. */

@@ -3,7 +3,7 @@
 
 import { type AppLogger, createLogger } from '../../app/logger';
 import type { LogLevel } from '../../app/config';
-import { type CaptureLogger, type LogEntry, captureLogger } from './capture-logger';
+import { type CaptureLogger, type LogEntry, captureLogger } from '../../support/capture-logger';
 
 export interface PinoCapture {
   logger: AppLogger;

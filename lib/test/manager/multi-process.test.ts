@@ -1,12 +1,12 @@
 // Invariant 1 across processes: four app processes, 50 concurrent calls each, one user, one
 // shared Redis: exactly one rotation, no revocation, and all 200 calls get the same token.
 
-import { join } from 'node:path';
 import { fingerprint } from '../../src';
-import { type ForkedChild, forkChild } from '../../../test/support/forked-child';
+import { type ForkedChild, forkChild } from '../../../support/forked-child';
 import { HOUR, type Harness, childEnv, createHarness } from '../../../test/support/manager-harness';
+import { testChild } from '../../../test/support/test-children';
 
-const CHILD = join(__dirname, '../../../dist/test/support/manager-child.js');
+const CHILD = testChild('manager-child');
 
 type ChildMessage =
   | { type: 'ready' }

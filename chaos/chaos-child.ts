@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { type TokenManagerOptions, createTokenManager } from 'jira-token-rotation';
 import type { ChaosCommand, ChaosMessage, OtherAnswer } from './chaos-protocol';
-import { forwardingLogger } from './forwarding-logger';
-import { leakedSecrets } from './manager-harness';
-import { MirroredClock } from './mirrored-clock';
-import { fetchProbe } from './sim-server';
+import { fetchProbe } from '../support/fetch-probe';
+import { forwardingLogger } from '../support/forwarding-logger';
+import { leakedSecrets } from '../support/leaked-secrets';
+import { MirroredClock } from '../support/mirrored-clock';
 
 const env = (name: string): string => {
   const value = process.env[name];
