@@ -275,6 +275,8 @@ describe.each(EXPRESS_MAJORS)('consentRouter on %s', (_name, express) => {
   test('other paths and methods under the mount go on to the app', async () => {
     for (const [method, path] of [
       ['get', '/jira/launch'],
+      ['head', '/jira/callback'],
+      ['head', '/jira/status'],
       ['get', '/jira/connect'],
       ['post', '/jira/callback'],
       ['get', '/jira/nope'],
@@ -291,5 +293,6 @@ describe.each(EXPRESS_MAJORS)('consentRouter on %s', (_name, express) => {
     expect(res.text).toContain('window.JiraConsent = { connect: connect };');
     const etag = res.headers.etag as string;
     await h.http().get('/jira/consent.js').set('if-none-match', etag).expect(304);
+    await h.http().head('/jira/consent.js').expect(200);
   });
 });

@@ -35,6 +35,8 @@ export const EXPRESS_VERSIONS = ['express', 'express5'].map(
 
 export interface HarnessOptions {
   router?: Partial<ConsentRouterOptions>;
+  /** A page of the app, served at GET /. */
+  page?: string;
   manager?: Partial<TokenManagerOptions>;
 }
 
@@ -147,6 +149,8 @@ export async function startRouterHarness(
   });
   const errors: unknown[] = [];
   const app = express();
+  const page = options.page;
+  if (page !== undefined) app.get('/', (_req, res) => void res.type('html').send(page));
   app.use('/jira', consent);
   app.use(((error, _req, res, _next) => {
     errors.push(error);
