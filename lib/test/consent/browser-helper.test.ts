@@ -3,10 +3,11 @@
 // launch into it, and resolves once the consent has ended; the popup's pages report to it.
 
 import { existsSync } from 'node:fs';
+import { chromiumPath } from '../../../test/support/chromium-path';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { EXPRESS_MAJORS, type RouterHarness, USER, startRouterHarness } from './router-harness';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = chromiumPath();
 const TIMEOUT_MS = 20_000;
 const [, express5] = EXPRESS_MAJORS[1];
 
@@ -16,7 +17,7 @@ const PAGE = `<!doctype html><html><body>
 <button id="connect" onclick="window.outcome = JiraConsent.connect({
   base: '/jira/',
   headers: async () => (document.body.dataset.user ? { 'x-user': document.body.dataset.user } : {}),
-  pollMs: 200,
+  pollMs: Number(document.body.dataset.pollMs || 200),
 }).then((value) => value, (error) => ({ error: error.code }))">Connect Jira</button>
 </body></html>`;
 
@@ -63,6 +64,8 @@ test(
   'a consent accepted in the popup: the popup closes itself and connect() resolves connected',
   async () => {
     await asUser(USER);
+    // No status poll can end the wait before the popup's report does: the result is the report's.
+    await page.evaluate(() => (document.body.dataset.pollMs = '600000'));
     const popupOpened = context.waitForEvent('page');
     await page.click('#connect');
     const popup = await popupOpened;
