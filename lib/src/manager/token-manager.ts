@@ -19,6 +19,7 @@ import { validateTokenResponse } from '../oauth/oauth-client';
 import { assessRecord, inRefreshAheadWindow } from '../protocol/record-assessment';
 import { type RecordAccess, tokenOf } from '../protocol/record-access';
 import type { RefreshLock } from '../lock/refresh-lock';
+import type { NoticeChannel } from '../notice/notice-channel';
 import { type KeepAliveSettings, type KeepAliveSweep, KeepAliveSweeper } from './keep-alive';
 import {
   type BackgroundOutcome,
@@ -110,7 +111,7 @@ export interface TokenManager {
    */
   readonly registry: Registry;
   /**
-   * Resolves once the lock's notice subscription is up (Redis connected), so a burst that comes
+   * Resolves once the notice channel's subscription is up (Redis connected), so a burst that comes
    * right after start-up is woken by notices rather than by the polling fallback. Optional.
    */
   ready(): Promise<void>;
@@ -129,6 +130,7 @@ export interface TokenManagerDeps {
   records: RecordAccess;
   store: TokenStore;
   lock: RefreshLock;
+  notices: NoticeChannel;
   oauth: OAuthClient;
   logger: Logger;
   stats: TokenStats;
@@ -175,7 +177,7 @@ export class DefaultTokenManager implements TokenManager {
     this.cache = new AccessTokenCache(deps.settings.expiryMarginMs);
     this.rotator = new Rotator(deps);
     // Invariant 9: rotations and invalidations from any process drop this process's cached copy.
-    this.stopListening = deps.lock.onNotice((notice) => {
+    this.stopListening = deps.notices.onNotice((notice) => {
       // Our own notices: the cache was already updated where the change was made.
       if (notice.origin === deps.origin) return;
       if (notice.kind === 'tenant_purged')
@@ -338,7 +340,7 @@ export class DefaultTokenManager implements TokenManager {
   }
 
   async ready(): Promise<void> {
-    await this.deps.lock.ready?.();
+    await this.deps.notices.ready?.();
   }
 
   async whenIdle(): Promise<void> {
@@ -361,7 +363,7 @@ export class DefaultTokenManager implements TokenManager {
 
   /** Steps 3–8 of the flow, looping until a token, a verdict, or the wait budget runs out. */
   private async load(user: UserRef, id: string, rejected: string | undefined): Promise<AccessToken> {
-    const { records, lock, settings, now } = this.deps;
+    const { records, lock, notices, settings, now } = this.deps;
     const epoch = this.cache.beginLoad(id);
     const giveUpAt = performance.now() + settings.waitTimeoutMs;
     let waitLogged = false;
@@ -370,7 +372,7 @@ export class DefaultTokenManager implements TokenManager {
     try {
       for (;;) {
         // Register for the notice before reading, so a notice published in between is not missed.
-        const notice = lock.waitForNotice(user, settings.noticeTimeoutMs);
+        const notice = notices.waitForNotice(user, settings.noticeTimeoutMs);
         try {
           const read = await records.read(user);
           if (!read) throw new NotConnectedError();

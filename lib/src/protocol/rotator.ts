@@ -14,7 +14,8 @@ import type { Logger } from '../logger';
 import type { OAuthClient, RefreshOutcome } from '../oauth/oauth-client';
 import { type Assessment, assessRecord } from './record-assessment';
 import { type OpenRecord, type RecordAccess, tokenOf } from './record-access';
-import type { NoticeKind, RefreshLock } from '../lock/refresh-lock';
+import type { NoticeKind } from '../notice/notice';
+import type { NoticeChannel } from '../notice/notice-channel';
 import type { TokenObserver } from '../metrics/token-observer';
 import type { RotationOutcome, TokenStats } from '../metrics/token-stats';
 import type { AccessToken, InDoubtReason, TokenRecord, TokenSecrets, UserRef } from '../types';
@@ -35,7 +36,8 @@ export interface RotatorSettings {
 
 export interface RotatorDeps {
   records: RecordAccess;
-  lock: RefreshLock;
+  /** Where the holder's outcome is published, to wake waiters and drop cached tokens. */
+  notices: NoticeChannel;
   oauth: OAuthClient;
   logger: Logger;
   stats: TokenStats;
