@@ -27,9 +27,9 @@ import {
   type RotationResult,
   backgroundOf,
   backoffError,
-  Rotator,
-  type RotatorSettings,
-} from '../protocol/rotator';
+} from '../protocol/rotation-result';
+import { Rotator } from '../protocol/rotator';
+import type { RotatorSettings } from '../protocol/rotator-deps';
 import { errorName, logLeaseHeldElsewhere, publishNotice, who } from '../protocol/log-context';
 import type { PacerClock } from './rate-pacer';
 import type { TokenObserver } from '../metrics/token-observer';
