@@ -6,7 +6,7 @@ import { LockUnavailableError, NotConnectedError, ReauthorizationRequiredError }
 import { logLeaseHeldElsewhere } from '../protocol/log-context';
 import { tokenOf } from '../protocol/record-access';
 import { assessRecord } from '../protocol/record-assessment';
-import { type RotationResult, backgroundOf, backoffError } from '../protocol/rotation-result';
+import { type RotationResult, backgroundOf, inDoubtError } from '../protocol/rotation-result';
 import type { Rotator } from '../protocol/rotator';
 import type { AccessToken, UserRef } from '../types';
 import type { AccessTokenCache } from './access-token-cache';
@@ -52,7 +52,7 @@ export class NoticeWaitLoop {
             inDoubtRetryMs: settings.inDoubtRetryMs,
           });
           if (assessment.action === 'reauthorize') throw new ReauthorizationRequiredError();
-          if (assessment.action === 'backoff') throw backoffError(assessment.retryAfterMs);
+          if (assessment.action === 'backoff') throw inDoubtError(assessment.retryAfterMs);
           if (assessment.action === 'use') {
             this.background.start(user, backgroundOf(assessment));
             return this.remember(id, epoch, tokenOf(read.record, read.secrets!.accessToken));

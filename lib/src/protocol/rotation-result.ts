@@ -51,10 +51,18 @@ export function backgroundOf(assessment: Assessment): BackgroundWork | undefined
   return assessment.refreshAhead ? 'refresh_ahead' : undefined;
 }
 
-/** The 503 for a request that meets an in-doubt chain whose last attempt failed moments ago. */
-export function backoffError(retryAfterMs: number): UpstreamUnavailableError {
+/** A Retry-After in whole seconds, at least 1, for a wait of `ms`. */
+export function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/**
+ * The 503 of a request whose chain is in doubt and being recovered: it met one whose last attempt
+ * failed moments ago, or its own attempt left it so.
+ */
+export function inDoubtError(retryAfterMs: number): UpstreamUnavailableError {
   return new UpstreamUnavailableError(
     'The Jira token refresh did not complete; it is being recovered',
-    Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    retryAfterSeconds(retryAfterMs),
   );
 }

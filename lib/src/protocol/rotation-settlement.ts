@@ -15,7 +15,7 @@ import type { TokenRecord, TokenSecrets, UserRef } from '../types';
 import type { Baseline, InDoubtBook } from './in-doubt-book';
 import { publishNotice, who } from './log-context';
 import { tokenOf } from './record-access';
-import type { RotationResult } from './rotation-result';
+import { type RotationResult, inDoubtError, retryAfterSeconds } from './rotation-result';
 import type { RotatorDeps } from './rotator-deps';
 
 /** Settles a rotation whose lease this holder won; one settlement per token request answered. */
@@ -43,7 +43,7 @@ export class RotationSettler {
       lease: undefined,
       ...fields,
     });
-    const retryAfter = Math.max(1, Math.ceil(settings.recoveryIntervalMs / 1000));
+    const retryAfter = retryAfterSeconds(settings.recoveryIntervalMs);
 
     switch (outcome.kind) {
       case 'ok': {
@@ -157,10 +157,7 @@ export class RotationSettler {
           );
         }
         await this.publish(user, 'rotated');
-        throw new UpstreamUnavailableError(
-          'The Jira token refresh did not complete; it is being recovered',
-          retryAfter,
-        );
+        throw inDoubtError(settings.recoveryIntervalMs);
       }
     }
   }

@@ -10,7 +10,7 @@ import { InDoubtBook } from './in-doubt-book';
 import { logLeaseHeldElsewhere, who } from './log-context';
 import { assessRecord } from './record-assessment';
 import { type OpenRecord, tokenOf } from './record-access';
-import { type RotationIntent, type RotationResult, backgroundOf, backoffError } from './rotation-result';
+import { type RotationIntent, type RotationResult, backgroundOf, inDoubtError } from './rotation-result';
 import { RotationSettler } from './rotation-settlement';
 import type { RotatorDeps } from './rotator-deps';
 
@@ -92,7 +92,7 @@ export class Rotator {
         // Pacing applies to requests; the sweeper's own cadence paces recovery.
         if (background === 'recover') break;
         if (background) return { kind: 'idle' };
-        throw backoffError(assessment.retryAfterMs);
+        throw inDoubtError(assessment.retryAfterMs);
       case 'recover':
         break;
     }
