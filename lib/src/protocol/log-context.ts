@@ -15,6 +15,7 @@ export function errorName(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Logs, at debug, that a request or holder found another holder's lease alive and waits for it. */
 export function logLeaseHeldElsewhere(logger: Logger, user: UserRef): void {
   logger.debug(
     { event: 'lease_held_elsewhere', ...who(user) },
