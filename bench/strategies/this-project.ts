@@ -2,9 +2,9 @@
 // notices), with the library's defaults, refresh-ahead included. With `pollIntervalMs` its
 // waiters poll instead of listening (part 2's comparison).
 
-import { type TokenManager, RedlockRefreshLock, createTokenManager } from 'jira-token-rotation';
+import { type TokenManager, RedisNoticeChannel, createTokenManager } from 'jira-token-rotation';
 import type { TokenResponseBody } from '../../sim';
-import { PollingRefreshLock } from './polling-refresh-lock';
+import { PollingNoticeChannel } from './polling-notice-channel';
 import { RotationTimeline } from './rotation-timeline';
 import type { ResolveUser, Strategy, StrategyContext, StrategyName } from './types';
 
@@ -19,10 +19,10 @@ export function thisProjectStrategy(
   ctx: StrategyContext,
   pollIntervalMs?: number,
 ): Strategy {
-  const lock =
+  const notices =
     pollIntervalMs === undefined
       ? undefined
-      : new PollingRefreshLock(new RedlockRefreshLock({ redis: ctx.redisUrl, keyPrefix: ctx.keyPrefix }));
+      : new PollingNoticeChannel(new RedisNoticeChannel({ redis: ctx.redisUrl, keyPrefix: ctx.keyPrefix }));
   const timeline = new RotationTimeline();
   const manager = createTokenManager({
     logger: timeline.logger,
@@ -30,7 +30,7 @@ export function thisProjectStrategy(
     clientSecret: ctx.clientSecret,
     tokenUrl: ctx.tokenUrl,
     redis: ctx.redisUrl,
-    lock,
+    notices,
     keyPrefix: ctx.keyPrefix,
     encryptionKey: ctx.encryptionKey,
     now: ctx.now,
@@ -51,7 +51,7 @@ export function thisProjectStrategy(
     stats: () => ({ ...manager.stats() }),
     async close() {
       await manager.close();
-      await lock?.close();
+      await notices?.close();
     },
   };
 }

@@ -63,6 +63,12 @@ export class UpstreamUnavailableError extends JiraTokenError {
   }
 }
 
+/**
+ * Retry-After of the 503 when the lock, the notice channel or the store is unavailable (Redis down,
+ * or shut down): long enough for a Redis restart or failover to start.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /** The refresh lock could not be taken or waited for (Redis down, or the wait budget ran out). */
 export class LockUnavailableError extends JiraTokenError {
   constructor(message: string, retryAfterSeconds: number, cause?: unknown) {

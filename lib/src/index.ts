@@ -19,11 +19,15 @@ export type {
 } from './types';
 export type { TokenStore, StoredRecord, StoredPage } from './store/token-store';
 export type { ListStatusesOptions, StatusPage } from './manager/status-listing';
-export type { RefreshLock, Notice, NoticeKind } from './lock/refresh-lock';
+export type { RefreshLock } from './lock/refresh-lock';
+export type { Notice, NoticeKind } from './notice/notice';
+export type { NoticeChannel } from './notice/notice-channel';
 export { MemoryTokenStore } from './store/memory-token-store';
 export { RedisTokenStore } from './redis/redis-token-store';
 export { InProcessRefreshLock } from './lock/in-process-refresh-lock';
 export { RedlockRefreshLock } from './redis/redlock-refresh-lock';
+export { InProcessNoticeChannel } from './notice/in-process-notice-channel';
+export { RedisNoticeChannel } from './redis/redis-notice-channel';
 export { checkRedisPersistence, type RedisPersistence } from './redis/redis-persistence';
 export {
   OAuthClient,

@@ -11,7 +11,7 @@ import {
   ErrorCodes,
   JiraTokenError,
   NotConnectedError,
-  RedlockRefreshLock,
+  RedisNoticeChannel,
   checkRedisPersistence,
 } from 'jira-token-rotation';
 import { captureLogger } from '../../support/capture-logger';
@@ -194,7 +194,7 @@ describe('Redis failures', () => {
   });
 });
 
-describe("the lock's notice subscription across reconnects", () => {
+describe("the notice channel's subscription across reconnects", () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -222,13 +222,13 @@ describe("the lock's notice subscription across reconnects", () => {
     redis.on('error', () => undefined);
     cleanups.unshift(() => redis.quit());
     const logger = captureLogger();
-    const lock = new RedlockRefreshLock({ redis, keyPrefix: `jtr-test:${randomUUID()}:`, logger });
+    const channel = new RedisNoticeChannel({ redis, keyPrefix: `jtr-test:${randomUUID()}:`, logger });
     cleanups.unshift(async () => {
       server.resume();
-      await lock.close();
+      await channel.close();
     });
-    await lock.ready();
-    const subscriber = (lock as unknown as { subscriber: Redis }).subscriber;
+    await channel.ready();
+    const subscriber = (channel as unknown as { subscriber: Redis }).subscriber;
     const user = { clientKey: 'tenant', accountId: 'alice' };
 
     // Redis hangs, and the subscriber's connection drops and comes back: its re-subscription
@@ -241,10 +241,10 @@ describe("the lock's notice subscription across reconnects", () => {
     // The next connection subscribes again, by itself, and notices reach waiters.
     const reconnected = new Promise((resolve) => subscriber.once('ready', resolve));
     subscriber.disconnect(true);
-    await reconnected; // the lock's own listener ran first and is subscribing
-    await (lock as unknown as { subscribing?: Promise<void> }).subscribing;
-    const wait = lock.waitForNotice(user, 10_000);
-    await lock.publish({ user, kind: 'rotated' });
+    await reconnected; // the channel's own listener ran first and is subscribing
+    await (channel as unknown as { subscribing?: Promise<void> }).subscribing;
+    const wait = channel.waitForNotice(user, 10_000);
+    await channel.publish({ user, kind: 'rotated' });
     await expect(wait.promise).resolves.toMatchObject({ user, kind: 'rotated' });
     expect(unhandled).toEqual([]);
   });

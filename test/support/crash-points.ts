@@ -3,8 +3,8 @@
 
 import type {
   Notice,
+  NoticeChannel,
   RecordVersion,
-  RefreshLock,
   StoredRecord,
   TokenRecord,
   TokenStore,
@@ -85,21 +85,14 @@ export class PausingStore implements TokenStore {
   }
 }
 
-/** A distributed lock whose `rotated` notice can be made to freeze its publisher (`before_notice`). */
-export class CrashingLock implements RefreshLock {
+/** A distributed notice channel whose `rotated` notice can be made to freeze its publisher (`before_notice`). */
+export class CrashingNoticeChannel implements NoticeChannel {
   readonly distributed = true;
 
   constructor(
-    private readonly inner: RefreshLock,
+    private readonly inner: NoticeChannel,
     private readonly beforeRotatedNotice?: () => Promise<void>,
   ) {}
-
-  tryWithLock<T>(
-    user: UserRef,
-    fn: (signal: AbortSignal) => Promise<T>,
-  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
-    return this.inner.tryWithLock(user, fn);
-  }
 
   waitForNotice(user: UserRef, ms: number): { promise: Promise<Notice | null>; cancel(): void } {
     return this.inner.waitForNotice(user, ms);

@@ -6,12 +6,13 @@ import IORedis from 'ioredis';
 import {
   JiraTokenError,
   RedisTokenStore,
+  RedisNoticeChannel,
   RedlockRefreshLock,
   type TokenManagerOptions,
   createTokenManager,
   fingerprint,
 } from 'jira-token-rotation';
-import { type CrashPoint, CrashingLock, PausingStore, armTokenRequest, never } from './crash-points';
+import { type CrashPoint, CrashingNoticeChannel, PausingStore, armTokenRequest, never } from './crash-points';
 import type { CallResult, FaultCommand, FaultMessage } from './fault-protocol';
 import { fetchProbe } from '../../support/fetch-probe';
 import { forwardingLogger } from '../../support/forwarding-logger';
@@ -56,8 +57,9 @@ async function main(): Promise<void> {
     crashed();
     return never();
   };
-  const lock = new CrashingLock(
-    new RedlockRefreshLock({ redis, keyPrefix, lockTtlMs: options.lockTtlMs, logger }),
+  const lock = new RedlockRefreshLock({ redis, keyPrefix, lockTtlMs: options.lockTtlMs, logger });
+  const notices = new CrashingNoticeChannel(
+    new RedisNoticeChannel({ redis, keyPrefix, logger }),
     crashAt === 'before_notice' ? freezeBeforeNotice : undefined,
   );
   if (crashAt) armTokenRequest(probe, crashAt, crashed);
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     tokenUrl: env('TOKEN_URL'),
     store,
     lock,
+    notices,
     encryptionKey: env('ENCRYPTION_KEY'),
     fetch: probe.fetch,
     logger,

@@ -2,6 +2,7 @@
 // with jitter, so a burst of macros backs off together instead of failing together.
 
 import { setTimeout as delay } from 'node:timers/promises';
+import { DEFAULTS } from '../manager/options';
 
 /** How `req.jira.fetch` retries 429 and 503 answers. */
 export interface JiraRetryPolicy {
@@ -13,9 +14,10 @@ export interface JiraRetryPolicy {
   baseDelayMs: number;
 }
 
+/** The manager's defaults (`apiMaxRetries`, `apiRetryMaxDelayMs`), and the first wait's own. */
 export const DEFAULT_JIRA_RETRY: Readonly<JiraRetryPolicy> = Object.freeze({
-  maxRetries: 2,
-  maxDelayMs: 5_000,
+  maxRetries: DEFAULTS.apiMaxRetries,
+  maxDelayMs: DEFAULTS.apiRetryMaxDelayMs,
   baseDelayMs: 500,
 });
 

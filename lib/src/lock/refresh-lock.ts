@@ -1,33 +1,11 @@
-// The locking seam: one refresher per user, and waiters that wake on a notice, not on polling.
+// The locking seam: one refresher per user across every process that shares the records.
 
 import type { UserRef } from '../types';
 
-/** A job name for {@link RefreshLock.tryWithJobLock}: it becomes part of a lock key. */
-export function assertJobName(job: unknown): asserts job is string {
-  if (typeof job !== 'string' || !/^[a-z][a-z-]{0,31}$/.test(job)) {
-    throw new TypeError('job must be 1-32 lowercase letters and dashes');
-  }
-}
-
 /**
- * What a notice says happened to a user's record. Notices never carry tokens.
- * `tenant_purged` concerns every user of `user.clientKey` (its `accountId` is empty).
- */
-export type NoticeKind = 'rotated' | 'invalidated' | 'tenant_purged';
-
-export interface Notice {
-  user: UserRef;
-  kind: NoticeKind;
-  /**
-   * Who published it (an opaque id of at most 64 characters), so a publisher can ignore its own
-   * notices: it has already updated its own cache.
-   */
-  origin?: string;
-}
-
-/**
- * A per-user mutual exclusion with notices. Implementations: `RedlockRefreshLock` (Redis,
- * cluster-wide, one subscriber connection per process) and `InProcessRefreshLock` (one process).
+ * A per-user mutual exclusion. Implementations: `RedlockRefreshLock` (Redis, cluster-wide) and
+ * `InProcessRefreshLock` (one process). Waiters do not poll it: they wait on a `NoticeChannel`
+ * of the same reach, which the holder's outcome is published on.
  */
 export interface RefreshLock {
   /** Whether the lock excludes other processes (a shared store needs one that does). */
@@ -51,17 +29,6 @@ export interface RefreshLock {
     job: string,
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<{ acquired: true; value: T } | { acquired: false }>;
-  /**
-   * Resolves with the next notice for the user, or `null` after `ms`. Callers register the wait
-   * first, then re-read the record, then await, so no notice published in between is missed.
-   */
-  waitForNotice(user: UserRef, ms: number): { promise: Promise<Notice | null>; cancel(): void };
-  /** Resolves once the lock can wake waiters (e.g. its notice subscription is confirmed). */
-  ready?(): Promise<void>;
-  /** Tells every process (including this one) what happened to the user's record. */
-  publish(notice: Notice): Promise<void>;
-  /** Calls `listener` for every notice this process receives, e.g. to drop a cached token. */
-  onNotice(listener: (notice: Notice) => void): () => void;
   /** Closes every connection and timer it opened (not a client it was given). */
   close(): Promise<void>;
 }

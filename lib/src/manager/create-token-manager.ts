@@ -1,10 +1,12 @@
-// The factory: check options, pick the store and lock (Redis or in-process), wire the manager.
+// The factory: check options, pick the store, lock and notice channel (Redis or in-process), wire the manager.
 
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import IORedis, { type Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { InProcessRefreshLock } from '../lock/in-process-refresh-lock';
+import { InProcessNoticeChannel } from '../notice/in-process-notice-channel';
+import type { NoticeChannel } from '../notice/notice-channel';
 import { DEFAULT_JIRA_RETRY, sleep } from '../express/jira-retry';
 import { silentLogger } from '../logger';
 import { MemoryTokenStore } from '../store/memory-token-store';
@@ -13,12 +15,14 @@ import { DAY_MS, type TokenManagerOptions, resolveOptions } from './options';
 import { RecordAccess } from '../protocol/record-access';
 import { RedisTokenStore } from '../redis/redis-token-store';
 import { RedlockRefreshLock } from '../redis/redlock-refresh-lock';
+import { RedisNoticeChannel } from '../redis/redis-notice-channel';
 import { StoreLossWatch } from '../redis/store-loss-watch';
 import type { RefreshLock } from '../lock/refresh-lock';
 import { TokenCipher, parseEncryptionKey } from '../store/token-cipher';
 import { DefaultTokenManager, type TokenManager } from './token-manager';
 import { registerTokenMetrics } from '../metrics/token-metrics';
 import { TokenStats } from '../metrics/token-stats';
+import { checkTopology } from './topology-checks';
 import type { TokenStore } from '../store/token-store';
 
 /** Redis clients the manager opens itself fail fast, so a Redis outage is a 503, not a hang. */
@@ -35,22 +39,7 @@ const OWNED_REDIS_OPTIONS = Object.freeze({
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const o = resolveOptions(options, silentLogger);
   const logger = o.logger;
-  const wantsRedis = o.redis !== undefined;
-  const shared = wantsRedis || (o.store !== undefined && !(o.store instanceof MemoryTokenStore));
-  if (shared && !wantsRedis && !o.lock) {
-    throw new TypeError(
-      'lock: a shared store needs a distributed lock (pass redis, or a RedlockRefreshLock)',
-    );
-  }
-  if (shared && o.lock && !o.lock.distributed) {
-    throw new TypeError(
-      'lock: a shared store needs a distributed lock (pass redis, or a RedlockRefreshLock)',
-    );
-  }
-  if (!wantsRedis && o.store === undefined && o.lock?.distributed) {
-    // A cluster-wide lock around a per-process store would protect nothing across processes.
-    throw new TypeError('store: a distributed lock needs a shared store (pass redis, or a RedisTokenStore)');
-  }
+  const shared = checkTopology(o);
   const cipher = makeCipher(o.encryptionKey, shared);
   const stats = new TokenStats();
   const registry = o.registry ?? new Registry();
@@ -79,9 +68,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     o.lock ??
     (redis
       ? new RedlockRefreshLock({ redis, keyPrefix: o.keyPrefix, lockTtlMs: o.lockTtlMs, logger })
-      : new InProcessRefreshLock({ logger }));
-  // Close in reverse order of opening: the lock's subscriber, the store, then our own client.
+      : new InProcessRefreshLock());
+  const notices: NoticeChannel =
+    o.notices ??
+    (redis
+      ? new RedisNoticeChannel({ redis, keyPrefix: o.keyPrefix, logger })
+      : new InProcessNoticeChannel({ logger }));
+  // Closed in this order: the loss watch, the store (its index upkeep), the channel's subscriber,
+  // the lock, then our own client.
   if (!o.lock) owned.unshift(() => lock.close());
+  if (!o.notices) owned.unshift(() => notices.close());
   if (!o.store && store.close) owned.unshift(() => store.close!());
   if (redis && !o.store) {
     // A Redis that lost the records must not pass for users who never connected: say so.
@@ -100,6 +96,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     records: new RecordAccess(store, cipher, logger, () => (stats.storeReads += 1)),
     store,
     lock,
+    notices,
     oauth: new OAuthClient({
       clientId: o.clientId,
       clientSecret: o.clientSecret,

@@ -6,7 +6,7 @@ import { errorName } from '../protocol/log-context';
 import type { Logger } from '../logger';
 import { type PacerClock, RatePacer } from './rate-pacer';
 import type { RefreshLock } from '../lock/refresh-lock';
-import type { BackgroundOutcome } from '../protocol/rotator';
+import type { BackgroundOutcome } from '../protocol/rotation-result';
 import type { TokenStats } from '../metrics/token-stats';
 import type { TokenStore } from '../store/token-store';
 import type { UserRef } from '../types';

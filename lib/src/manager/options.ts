@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
 import type { RefreshLock } from '../lock/refresh-lock';
+import type { NoticeChannel } from '../notice/notice-channel';
 import type { TokenStore } from '../store/token-store';
 import type { TokenRequestEncoding } from '../oauth/oauth-client';
 
@@ -28,6 +29,11 @@ export interface TokenManagerOptions {
   store?: TokenStore;
   /** A custom lock. Default `RedlockRefreshLock` with `redis`, else `InProcessRefreshLock`. */
   lock?: RefreshLock;
+  /**
+   * A custom notice channel. Default `RedisNoticeChannel` with `redis`, else
+   * `InProcessNoticeChannel`. It must reach as far as the lock: both distributed, or neither.
+   */
+  notices?: NoticeChannel;
   /**
    * Base64 of 32 random bytes, or several: the first encrypts, all decrypt (key rotation).
    * Required with a shared store; omitted with the in-process store, a random key per process.
@@ -156,10 +162,10 @@ export const INACTIVITY_EXPIRY_DAYS = 90;
 export type ResolvedOptions = Required<
   Omit<
     TokenManagerOptions,
-    'redis' | 'store' | 'lock' | 'encryptionKey' | 'logger' | 'registry' | 'fetch' | 'now'
+    'redis' | 'store' | 'lock' | 'notices' | 'encryptionKey' | 'logger' | 'registry' | 'fetch' | 'now'
   >
 > &
-  Pick<TokenManagerOptions, 'redis' | 'store' | 'lock' | 'encryptionKey' | 'registry'> & {
+  Pick<TokenManagerOptions, 'redis' | 'store' | 'lock' | 'notices' | 'encryptionKey' | 'registry'> & {
     logger: Logger;
     fetch: typeof fetch;
     now: () => number;

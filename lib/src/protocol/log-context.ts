@@ -1,7 +1,8 @@
 // What the manager's log lines say about a user and an error: identifiers, never secrets.
 
 import type { Logger } from '../logger';
-import type { NoticeKind, RefreshLock } from '../lock/refresh-lock';
+import type { NoticeKind } from '../notice/notice';
+import type { NoticeChannel } from '../notice/notice-channel';
 import type { UserRef } from '../types';
 
 /** Who a log line is about. Account ids are identifiers, not secrets. */
@@ -14,6 +15,7 @@ export function errorName(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Logs, at debug, that a request or holder found another holder's lease alive and waits for it. */
 export function logLeaseHeldElsewhere(logger: Logger, user: UserRef): void {
   logger.debug(
     { event: 'lease_held_elsewhere', ...who(user) },
@@ -26,12 +28,12 @@ export function logLeaseHeldElsewhere(logger: Logger, user: UserRef): void {
  * waiters fall back to their bounded re-read, so a lost notice costs latency, not correctness.
  */
 export async function publishNotice(
-  deps: { lock: RefreshLock; logger: Logger; origin: string },
+  deps: { notices: NoticeChannel; logger: Logger; origin: string },
   user: UserRef,
   kind: NoticeKind,
 ): Promise<void> {
   try {
-    await deps.lock.publish({ user, kind, origin: deps.origin });
+    await deps.notices.publish({ user, kind, origin: deps.origin });
   } catch (error) {
     deps.logger.warn(
       { event: 'notice_failed', ...who(user), err: errorName(error) },

@@ -8,6 +8,8 @@ import type { Logger } from '../../src/logger';
 import { MemoryTokenStore } from '../../src/store/memory-token-store';
 import { DEFAULTS, type TokenManagerOptions } from '../../src/manager/options';
 import type { RefreshLock } from '../../src/lock/refresh-lock';
+import { InProcessNoticeChannel } from '../../src/notice/in-process-notice-channel';
+import type { NoticeChannel } from '../../src/notice/notice-channel';
 import type { TokenStore } from '../../src/store/token-store';
 
 const required = { clientId: 'client-id-1', clientSecret: 'client-secret-1' };
@@ -30,6 +32,14 @@ function fakeDistributedLock(): RefreshLock {
   return {
     distributed: true,
     tryWithLock: jest.fn(async () => ({ acquired: false as const })),
+    close: jest.fn(async () => undefined),
+  };
+}
+
+/** A notice channel that claims to be distributed, without any Redis behind it. */
+function fakeDistributedNotices(): NoticeChannel {
+  return {
+    distributed: true,
     waitForNotice: jest.fn(() => ({ promise: Promise.resolve(null), cancel: () => undefined })),
     publish: jest.fn(async () => undefined),
     onNotice: jest.fn(() => () => undefined),
@@ -236,7 +246,12 @@ describe('createTokenManager options', () => {
 
     it('a shared store with a distributed lock needs an encryptionKey', async () => {
       await expectOptionError(
-        { ...required, store: fakeSharedStore(), lock: fakeDistributedLock() },
+        {
+          ...required,
+          store: fakeSharedStore(),
+          lock: fakeDistributedLock(),
+          notices: fakeDistributedNotices(),
+        },
         'encryptionKey',
       );
     });
@@ -259,14 +274,51 @@ describe('createTokenManager options', () => {
     it('a shared store with a distributed lock and a key is accepted, and neither is closed by the manager', async () => {
       const store = fakeSharedStore();
       const lock = fakeDistributedLock();
+      const notices = fakeDistributedNotices();
       await createTokenManager({
         ...required,
         store,
         lock,
+        notices,
         encryptionKey: KEY,
         recoveryIntervalMs: 0,
       }).close();
       expect(lock.close).not.toHaveBeenCalled();
+      expect(notices.close).not.toHaveBeenCalled();
+    });
+
+    it('a distributed lock with an in-process notice channel is refused', async () => {
+      await expectOptionError(
+        { ...required, store: fakeSharedStore(), lock: fakeDistributedLock(), encryptionKey: KEY },
+        'notices',
+      );
+      await expectOptionError(
+        {
+          ...required,
+          store: fakeSharedStore(),
+          lock: fakeDistributedLock(),
+          notices: new InProcessNoticeChannel(),
+          encryptionKey: KEY,
+        },
+        'notices',
+      );
+      await expectOptionError(
+        {
+          ...required,
+          redis: 'redis://127.0.0.1:1',
+          notices: new InProcessNoticeChannel(),
+          encryptionKey: KEY,
+        },
+        'notices',
+      );
+    });
+
+    it('a distributed notice channel with an in-process lock and store is refused', async () => {
+      await expectOptionError({ ...required, notices: fakeDistributedNotices() }, 'notices');
+      await expectOptionError(
+        { ...required, lock: new InProcessRefreshLock(), notices: fakeDistributedNotices() },
+        'notices',
+      );
     });
 
     it('an explicit MemoryTokenStore is not shared: no key needed', async () => {
@@ -345,6 +397,7 @@ describe('createTokenManager options', () => {
         logger,
         store,
         lock: fakeDistributedLock(),
+        notices: fakeDistributedNotices(),
         encryptionKey: KEY,
       }).close();
       expect(logger.warn).not.toHaveBeenCalledWith({ event: 'in_process_store' }, expect.anything());

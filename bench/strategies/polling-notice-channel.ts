@@ -1,19 +1,12 @@
-// A RefreshLock whose waiters never hear a notice: they re-read on their timeout only. It turns
+// A NoticeChannel whose waiters never hear a notice: they re-read on their timeout only. It turns
 // this project into "polling only" for part 2, with nothing else changed.
 
-import type { Notice, RedlockRefreshLock, RefreshLock, UserRef } from 'jira-token-rotation';
+import type { Notice, NoticeChannel, RedisNoticeChannel, UserRef } from 'jira-token-rotation';
 
-export class PollingRefreshLock implements RefreshLock {
+export class PollingNoticeChannel implements NoticeChannel {
   readonly distributed = true;
 
-  constructor(private readonly inner: RedlockRefreshLock) {}
-
-  tryWithLock<T>(
-    user: UserRef,
-    fn: (signal: AbortSignal) => Promise<T>,
-  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
-    return this.inner.tryWithLock(user, fn);
-  }
+  constructor(private readonly inner: RedisNoticeChannel) {}
 
   /** Sleeps `ms`, whatever is published meanwhile: the waiter's bounded re-read is its only wake-up. */
   waitForNotice(_user: UserRef, ms: number): { promise: Promise<Notice | null>; cancel(): void } {

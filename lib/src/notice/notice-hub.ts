@@ -2,40 +2,11 @@
 
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
-import type { Notice, NoticeKind } from './refresh-lock';
+import type { Notice } from './notice';
 import type { UserRef } from '../types';
 import { assertUserRef, encodeClientKey, userId } from '../store/user-key';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const KINDS: ReadonlySet<string> = new Set<NoticeKind>(['rotated', 'invalidated', 'tenant_purged']);
-
-/** True for the kinds a notice may have; anything else off the wire is dropped. */
-export function isNoticeKind(value: unknown): value is NoticeKind {
-  return typeof value === 'string' && KINDS.has(value);
-}
-
-/**
- * Checks a notice before it is published or dispatched: a user notice names a whole user, a
- * `tenant_purged` notice names the tenant only (its `accountId` is `''`).
- * @throws TypeError when the user or the kind is malformed.
- */
-export function assertNotice(notice: unknown): asserts notice is Notice {
-  const n = notice as Partial<Notice> | null;
-  if (!n || typeof n !== 'object') throw new TypeError('notice must be { user, kind }');
-  if (n.origin !== undefined && (typeof n.origin !== 'string' || n.origin.length > 64)) {
-    throw new TypeError('notice.origin must be a string of at most 64 characters');
-  }
-  if (!isNoticeKind(n.kind)) {
-    throw new TypeError("notice.kind must be 'rotated', 'invalidated' or 'tenant_purged'");
-  }
-  if (n.kind !== 'tenant_purged') return assertUserRef(n.user);
-  const user = n.user as Partial<UserRef> | null | undefined;
-  if (!user || typeof user !== 'object' || user.accountId !== '') {
-    throw new TypeError("a 'tenant_purged' notice must have user.accountId ''");
-  }
-  // The clientKey obeys the same rules as anywhere else; the accountId stand-in only satisfies the check.
-  assertUserRef({ clientKey: user.clientKey, accountId: '-' });
-}
 
 interface Waiter {
   settle(notice: Notice | null): void;
@@ -43,7 +14,7 @@ interface Waiter {
 
 /**
  * Holds the waiters and listeners of one process and dispatches each notice to them in memory.
- * A lock feeds it from wherever its notices arrive (Redis pub/sub, or its own `publish`), so a
+ * A channel feeds it from wherever its notices arrive (Redis pub/sub, or its own `publish`), so a
  * burst of 200 waiters costs 200 map entries and no Redis command at all (invariant 9).
  */
 export class NoticeHub {

@@ -1,0 +1,110 @@
+// Steps 3–8 of a request that found no fresh cached token: read, use, rotate under the lock, or
+// wait for the holder's notice and read again, until a token, a verdict or the wait budget.
+
+import { performance } from 'node:perf_hooks';
+import { LockUnavailableError, NotConnectedError, ReauthorizationRequiredError } from '../errors';
+import { logLeaseHeldElsewhere } from '../protocol/log-context';
+import { tokenOf } from '../protocol/record-access';
+import { assessRecord } from '../protocol/record-assessment';
+import { type RotationResult, backgroundOf, inDoubtError } from '../protocol/rotation-result';
+import type { Rotator } from '../protocol/rotator';
+import type { AccessToken, UserRef } from '../types';
+import type { AccessTokenCache } from './access-token-cache';
+import type { BackgroundRotations } from './background-rotations';
+import type { TokenManagerDeps } from './token-manager-deps';
+
+/** For a takeover outside the lock: there is no lock whose loss could abort it. */
+const NOT_ABORTED = new AbortController().signal;
+
+/** A request's loop over the shared record, woken by notices rather than by polling. */
+export class NoticeWaitLoop {
+  constructor(
+    private readonly deps: Pick<
+      TokenManagerDeps,
+      'records' | 'lock' | 'notices' | 'settings' | 'now' | 'logger' | 'observer'
+    >,
+    private readonly rotator: Rotator,
+    private readonly cache: AccessTokenCache,
+    private readonly background: BackgroundRotations,
+  ) {}
+
+  /** Steps 3–8 of the flow, looping until a token, a verdict, or the wait budget runs out. */
+  async load(user: UserRef, id: string, rejected: string | undefined): Promise<AccessToken> {
+    const { records, lock, notices, settings, now } = this.deps;
+    const epoch = this.cache.beginLoad(id);
+    const giveUpAt = performance.now() + settings.waitTimeoutMs;
+    let waitLogged = false;
+    // Set at the first wait for another holder; the whole wait is observed once, however it ends.
+    let waitingSince: number | undefined;
+    try {
+      for (;;) {
+        // Register for the notice before reading, so a notice published in between is not missed.
+        const notice = notices.waitForNotice(user, settings.noticeTimeoutMs);
+        try {
+          const read = await records.read(user);
+          if (!read) throw new NotConnectedError();
+          const assessment = assessRecord({
+            ...read,
+            rejected,
+            now: now(),
+            expiryMarginMs: settings.expiryMarginMs,
+            refreshAheadMs: settings.refreshAheadMs,
+            inDoubtRetryMs: settings.inDoubtRetryMs,
+          });
+          if (assessment.action === 'reauthorize') throw new ReauthorizationRequiredError();
+          if (assessment.action === 'backoff') throw inDoubtError(assessment.retryAfterMs);
+          if (assessment.action === 'use') {
+            this.background.start(user, backgroundOf(assessment));
+            return this.remember(id, epoch, tokenOf(read.record, read.secrets!.accessToken));
+          }
+          if (assessment.action === 'wait' && !waitLogged) {
+            waitLogged = true;
+            logLeaseHeldElsewhere(this.deps.logger, user);
+          }
+          if (assessment.action !== 'wait') {
+            const attempt = await lock.tryWithLock(user, (signal) =>
+              this.rotator.runUnderLock(user, { rejected }, signal, read),
+            );
+            if (attempt.acquired && attempt.value.kind === 'token')
+              return this.fromRotation(user, id, epoch, attempt.value);
+            if (!attempt.acquired && read.record.state === 'rotating' && assessment.action === 'recover') {
+              // The holder's lease ran out, so it died or lost its lock, yet its lock key may
+              // live on until its TTL. The fenced lease's CAS alone decides who takes over
+              // (invariant 1), so waiting out a dead holder's TTL would only turn waiters into 503s.
+              const taken = await this.rotator.runUnderLock(user, { rejected }, NOT_ABORTED);
+              if (taken.kind === 'token') return this.fromRotation(user, id, epoch, taken);
+            }
+          }
+          if (performance.now() >= giveUpAt) {
+            throw new LockUnavailableError(
+              'Timed out waiting for another process to refresh the Jira token',
+              1,
+            );
+          }
+          waitingSince ??= performance.now();
+          await notice.promise;
+        } finally {
+          notice.cancel();
+        }
+      }
+    } finally {
+      if (waitingSince !== undefined)
+        this.deps.observer.lockWaited((performance.now() - waitingSince) / 1000);
+      this.cache.endLoad(id);
+    }
+  }
+
+  private fromRotation(
+    user: UserRef,
+    id: string,
+    epoch: number,
+    result: Extract<RotationResult, { kind: 'token' }>,
+  ): AccessToken {
+    this.background.start(user, result.background);
+    return this.remember(id, epoch, result.token);
+  }
+
+  private remember(id: string, epoch: number, token: AccessToken & { lastRotatedAt: number }): AccessToken {
+    return this.cache.set(id, epoch, token);
+  }
+}
