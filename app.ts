@@ -8,39 +8,35 @@ import ace, { type AddOn } from 'atlassian-connect-express';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import {
-  OAuthClient,
+  type LaunchTokens,
   type TokenManager,
   checkRedisPersistence,
+  consentRouter,
   createTokenManager,
 } from 'jira-token-rotation';
+import { aceConsentOptions } from 'jira-token-rotation/ace';
 import { type Simulator, createSimulator } from './sim';
-import { tenantBaseUrl } from './app/ace-context';
 import { ACE_STORE_ADAPTERS, type AceStore } from './app/ace-store';
-import { appSecret, deriveKey } from './app/app-secret';
+import { appSecret } from './app/app-secret';
 import { type AppConfig, loadConfig } from './app/config';
-import { consentRateLimits } from './app/consent-rate-limits';
-import { ConsentStates } from './app/consent-states';
 import { errorHandler, notFound } from './app/error-handlers';
-import { LaunchTokens } from './app/launch-token';
 import { createAppRegistry } from './app/metrics-registry';
 import { type AppLogger, aceLogger, createLogger } from './app/logger';
-import { MemoryOneTimeStore, type OneTimeStore } from './app/one-time-store';
 import { PATHS } from './app/paths';
 import { PersonalDataReporter } from './app/personal-data-reporter';
 import { RedisReportSchedule } from './app/redis-report-schedule';
 import { MemoryReportSchedule } from './app/report-schedule';
 import { createRedisClient, quitRedis } from './app/redis';
-import { RedisOneTimeStore } from './app/redis-one-time-store';
 import { registerAceStores } from './app/register-ace-stores';
 import { requestLog } from './app/request-log';
 import { SandboxTenant } from './app/sandbox-tenant';
-import { SealedBox } from './app/sealed-box';
 import { securityHeaders } from './app/security-headers';
-import { SiteChoices } from './app/site-choice';
 import { followRealTime } from './app/sim-clock';
+import { tenantBaseUrl } from './app/tenant-base-url';
 import { type AppUrls, type Endpoints, appUrls, endpoints as endpointsOf } from './app/urls';
 import { handlebarsEngine } from './app/views';
 import routes from './routes';
+import { CONSENT_BASE } from './routes/types';
 
 /** Options of {@link createApp}; the defaults are production's, the rest are seams for tests. */
 export interface CreateAppOptions {
@@ -64,6 +60,7 @@ export interface CreatedApp {
   app: Express;
   addon: AddOn;
   tokens: TokenManager;
+  /** The consent router's launch tokens (tests issue and check them). */
   launches: LaunchTokens;
   urls: AppUrls;
   endpoints: Endpoints;
@@ -119,10 +116,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     : undefined;
   // A Redis that forgets tokens on restart forgets every user's Jira connection: say so at start.
   if (redis) await checkRedisPersistence(redis, logger);
-  const oneTimeStore = (namespace: string): OneTimeStore =>
-    redis
-      ? new RedisOneTimeStore({ redis, keyPrefix: config.keyPrefix, namespace })
-      : new MemoryOneTimeStore(now);
   // Atlassian's personal data reporting: every process checks hourly, one reports per cycle.
   const reporter =
     config.personalDataReportDays > 0
@@ -137,15 +130,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         })
       : undefined;
   reporter?.start();
-  const secret = appSecret(config);
-  const launches = new LaunchTokens({ key: deriveKey(secret, 'launch token'), now });
-  const oauth = new OAuthClient({
-    ...config.oauth,
-    tokenUrl: ep.tokenUrl,
-    encoding: 'json',
-    requestTimeoutMs: 10_000,
-    fetch: fetchFn,
-  });
   const headers = securityHeaders({
     hsts: secure,
     // The tenant's own site (verified by ACE), and in the sandbox its stand-in host page.
@@ -200,7 +184,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.use(requestLog(logger));
   // 2. The simulator, before our body parsers: it parses its own bodies, strictly.
   if (sim) app.use('/sim', sim.app);
-  // 3. Parsers: lifecycle hooks post JSON, the popup posts forms; ACE looks for a JWT in `req.body`.
+  // 3. Parsers: lifecycle hooks post JSON, and ACE looks for a JWT in `req.body` (forms too). The
+  //    consent router reads a body parsed here, or parses its own with the same 16 KiB cap.
   app.use(express.json({ limit: '64kb' }));
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
   // 4. ACE's request context. It is filled from query parameters until a route authenticates;
@@ -209,7 +194,24 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // 5. Static files: the macro's script, the popup's, the sandbox's AP stand-in, the stylesheet.
   app.use('/public', express.static(PATHS.public, { index: false, redirect: false }));
 
-  // 6. Our routes (ACE's two follow on the next tick).
+  // 6. Our routes (ACE's two follow on the next tick). The consent flow is the package's router:
+  //    states, launch nonces, site choices and rate-limit counts in Redis when the app has it.
+  const consent = consentRouter({
+    tokens,
+    ...aceConsentOptions(addon, { logger }),
+    callbackUrl: `${urls.localBaseUrl}${CONSENT_BASE}/callback`,
+    secret: appSecret(config),
+    redis,
+    keyPrefix: config.keyPrefix,
+    rateLimit: config.rateLimit,
+    authorizeUrl: ep.authorizeUrl,
+    meUrl: ep.meUrl,
+    resourcesUrl: ep.resourcesUrl,
+    secureCookies: secure,
+    logger,
+    fetch: fetchFn,
+    now,
+  });
   const sandbox = sim
     ? new SandboxTenant({
         sim,
@@ -225,17 +227,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     endpoints: ep,
     addon,
     tokens,
-    oauth,
-    launches,
-    launchNonces: oneTimeStore('launch-nonce'),
-    states: new ConsentStates(oneTimeStore('oauth-state'), secure),
-    siteChoices: new SiteChoices(
-      oneTimeStore('site-choice'),
-      new SealedBox(deriveKey(secret, 'site choice')),
-      secure,
-    ),
+    consent,
     headers,
-    rateLimits: consentRateLimits(config, redis, now),
     logger,
     fetch: fetchFn,
     now,
@@ -251,7 +244,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     app,
     addon,
     tokens,
-    launches,
+    launches: consent.launches,
     urls,
     endpoints: ep,
     logger,

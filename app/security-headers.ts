@@ -1,5 +1,5 @@
 // Response headers, per kind of page. Every page is no-referrer (a macro's own URL carries its
-// Connect JWT, and a callback's carries the OAuth code and state) and the flow pages are no-store.
+// Connect JWT). The consent popup's pages are the package's router's, which sets their headers.
 
 import type { Request, RequestHandler } from 'express';
 
@@ -26,8 +26,6 @@ export interface SecurityHeaders {
   base: RequestHandler;
   /** A macro page, framed by its tenant's Confluence only. Mount it after ACE's authentication. */
   macroPage: RequestHandler;
-  /** A page of the consent popup: never framed, never cached. */
-  flowPage: RequestHandler;
   /** JSON answers that carry user state: never cached. */
   noStore: RequestHandler;
   /** The sandbox's stand-in Confluence page, which frames the app's macros. */
@@ -49,15 +47,6 @@ export function securityHeaders(policy: SecurityPolicy): SecurityHeaders {
     'img-src': [...self, 'data:'],
     'connect-src': self,
     'form-action': unique([...self, policy.authorizeOrigin]),
-    'base-uri': ["'none'"],
-  });
-  const flowCsp = csp({
-    'default-src': ["'none'"],
-    'script-src': self,
-    'style-src': self,
-    // The site picker posts to /jira/site.
-    'form-action': self,
-    'frame-ancestors': ["'none'"],
     'base-uri': ["'none'"],
   });
   const sandboxCsp = csp({
@@ -90,13 +79,6 @@ export function securityHeaders(policy: SecurityPolicy): SecurityHeaders {
       });
       next();
     },
-    // No Cross-Origin-Opener-Policy on purpose: the popup must keep its `opener` (the macro
-    // iframe) to tell it the outcome.
-    flowPage: headers({
-      'Cache-Control': 'no-store',
-      'Content-Security-Policy': flowCsp,
-      'X-Frame-Options': 'DENY',
-    }),
     noStore: headers({ 'Cache-Control': 'no-store' }),
     sandboxPage: headers({
       'Cache-Control': 'no-store',

@@ -1,10 +1,9 @@
-// The macro page's script: connect Jira in a popup (Atlassian's consent page cannot be framed),
-// disconnect, retry. Every call to the app carries a fresh Connect token from AP.context.getToken().
-/* global window, document, fetch, setInterval, clearInterval, Element, AP */
+// The macro page's script: connect Jira in a popup (Atlassian's consent page cannot be framed)
+// through the consent router's helper, disconnect, retry. Every call to the app carries a fresh
+// Connect token from AP.context.getToken().
+/* global document, fetch, Element, AP, JiraConsent */
 (function () {
   'use strict';
-
-  var POPUP_NAME = 'jtr-connect';
 
   function contextToken() {
     return new Promise(function (resolve, reject) {
@@ -26,94 +25,38 @@
     if (status) status.textContent = text;
   }
 
-  // The launch token goes into the popup as a form post, never in a URL.
-  function postLaunch(launch) {
-    var form = document.createElement('form');
-    form.method = 'post';
-    form.action = '/jira/connect';
-    form.target = POPUP_NAME;
-    var input = document.createElement('input');
-    input.type = 'hidden';
-    input.name = 'launch';
-    input.value = launch;
-    form.appendChild(input);
-    document.body.appendChild(form);
-    form.submit();
-    form.remove();
-  }
-
-  // Connected once /jira/status says so: asked when the popup reports, every 2 s while it is
-  // open, and once more after it closed (its result page may never reach us), then the whole page
-  // reloads so that every macro shows issues. A renewal ("Reconnect Jira soon") is done once the
-  // new consent has replaced the ending one, i.e. the status no longer asks to reconnect soon.
-  function awaitConsent(popup, button) {
-    var renew = button.hasAttribute('data-renew');
-    var done = false;
-    var checking = false;
-    function stop() {
-      done = true;
-      clearInterval(timer);
-      window.removeEventListener('message', onMessage);
-    }
-    function check(final) {
-      if (done || checking) return;
-      checking = true;
-      callApp('GET', '/jira/status')
-        .then(function (response) {
-          return response.ok ? response.json() : { connected: false };
-        })
-        .then(
-          function (status) {
-            checking = false;
-            if (done) return;
-            if (status.connected && !(renew && status.reconnectSoon)) {
-              stop();
-              AP.navigator.reload();
-            } else if (final) {
-              stop();
-              button.disabled = false;
-              say('');
-            }
-          },
-          function () {
-            checking = false;
-            if (!final || done) return;
-            stop();
-            button.disabled = false;
-            say('Could not check the connection. Reload the page.');
-          },
-        );
-    }
-    function onMessage(event) {
-      if (event.origin !== window.location.origin || event.source !== popup) return;
-      if (event.data && event.data.type === 'jtr:connect-result') check(false);
-    }
-    window.addEventListener('message', onMessage);
-    var timer = setInterval(function () {
-      check(popup.closed);
-    }, 2000);
-  }
-
+  // Connecting goes through the consent router's helper (/jira/consent.js): it opens the popup
+  // inside this click, and resolves once /jira/status says connected or the popup has closed.
+  // Every call carries a fresh Connect token; no cookie (the iframe is third-party).
+  // Connected: the whole page reloads, so that every macro shows issues. A renewal ("Reconnect
+  // Jira soon") is done once the new consent has replaced the ending one.
   function connect(button) {
-    // Opened synchronously, inside the click: popup blockers allow nothing later.
-    var popup = window.open('', POPUP_NAME, 'popup,width=600,height=720');
-    if (!popup) return say('Allow pop-ups for this page, then try again.');
-    button.disabled = true;
     say('Waiting for Atlassian…');
-    callApp('POST', '/jira/launch')
-      .then(function (response) {
-        if (!response.ok) throw new Error('launch ' + response.status);
-        return response.json();
-      })
-      .then(function (body) {
-        postLaunch(body.launch);
-        awaitConsent(popup, button);
-      })
-      .catch(function () {
-        popup.close();
+    button.disabled = true;
+    JiraConsent.connect({
+      base: '/jira',
+      headers: function () {
+        return contextToken().then(function (token) {
+          return { authorization: 'JWT ' + token };
+        });
+      },
+      credentials: 'omit',
+      renew: button.hasAttribute('data-renew'),
+    }).then(
+      function (outcome) {
+        if (outcome.connected) return AP.navigator.reload();
         button.disabled = false;
-        say('Could not start connecting Jira. Try again.');
-      });
+        say(outcome.status ? '' : 'Could not check the connection. Reload the page.');
+      },
+      function (error) {
+        button.disabled = false;
+        say(
+          error && error.code === 'popup_blocked'
+            ? 'Allow pop-ups for this page, then try again.'
+            : 'Could not start connecting Jira. Try again.',
+        );
+      },
+    );
   }
 
   function disconnect(button) {

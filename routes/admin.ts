@@ -4,14 +4,10 @@
 // context token (`AP.context.getToken()`) or another tenant's JWT cannot.
 
 import express, { type Request, type Router } from 'express';
-import { forgetAceSessionToken } from '../app/ace-context';
-import { connectJwtPrecheck } from '../app/connect-jwt-precheck';
+import { connectJwtPrecheck, forgetAceSessionToken } from 'jira-token-rotation/ace';
 import { asyncRoute } from '../app/async-route';
 import { connectionRows } from '../app/connection-rows';
-import type { RouteDeps } from './index';
-
-/** The admin page's path, as in the descriptor. */
-export const ADMIN_PATH = '/admin/jira-connections';
+import { ADMIN_PATH, type RouteDeps } from './types';
 
 /** At most this many users are shown: a page an admin can read, and a bounded cost per view. */
 export const ADMIN_PAGE_CAP = 200;

@@ -4,7 +4,7 @@
 // it (no user, tenant or token in any label: invariant 6).
 
 import express, { type Router } from 'express';
-import type { RouteDeps } from './index';
+import type { RouteDeps } from './types';
 
 const PING_TIMEOUT_MS = 1_000;
 

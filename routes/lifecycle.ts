@@ -3,9 +3,9 @@
 // its clientInfo (invariant 8).
 
 import express, { type Router } from 'express';
+import { connectJwtPrecheck } from 'jira-token-rotation/ace';
 import { asyncRoute } from '../app/async-route';
-import { connectJwtPrecheck } from '../app/connect-jwt-precheck';
-import type { RouteDeps } from './index';
+import type { RouteDeps } from './types';
 
 /** POST /uninstalled, and a log line per install. */
 export function lifecycleRoutes(deps: Pick<RouteDeps, 'addon' | 'tokens' | 'logger'>): Router {

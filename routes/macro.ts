@@ -5,16 +5,12 @@
 
 import express, { type Request, type Response, type Router } from 'express';
 import { ErrorCodes, JiraTokenError } from 'jira-token-rotation';
-import { connectUser, forgetAceSessionToken } from '../app/ace-context';
+import { aceUserResolver, connectJwtPrecheck, forgetAceSessionToken } from 'jira-token-rotation/ace';
 import { asyncRoute } from '../app/async-route';
-import { connectJwtPrecheck } from '../app/connect-jwt-precheck';
 import { macroParams, searchIssues } from '../app/issue-search';
 import { ReconnectNotices } from '../app/reconnect-notices';
 import { SiteUrls } from '../app/site-urls';
-import type { RouteDeps } from './index';
-
-/** The macro's path, as in the descriptor. */
-export const MACRO_PATH = '/macro/jira-issues';
+import { CONSENT_BASE, MACRO_PATH, type RouteDeps } from './types';
 
 /** Confluence's interactive output types; anything else (pdf, word, email, export…) is an export. */
 const INTERACTIVE_OUTPUT = new Set(['', 'display', 'preview']);
@@ -35,7 +31,8 @@ export function macroRoutes(
   deps: Pick<RouteDeps, 'addon' | 'tokens' | 'headers' | 'endpoints' | 'logger'>,
 ): Router {
   const { addon, tokens, headers, endpoints, logger } = deps;
-  const scripts = [endpoints.hostScriptUrl, '/public/macro.js'];
+  // The consent router's browser helper first: macro.js connects Jira through it.
+  const scripts = [endpoints.hostScriptUrl, `${CONSENT_BASE}/consent.js`, '/public/macro.js'];
   const siteUrls = new SiteUrls(tokens);
   const reconnectNotices = new ReconnectNotices(tokens, logger);
 
@@ -62,7 +59,7 @@ export function macroRoutes(
     forgetAceSessionToken,
     tokens.middleware({
       // An export has no one to show a button to, and must not spend a rotation.
-      resolveUser: (req) => (isExport(req) ? null : connectUser(req)),
+      resolveUser: (req) => (isExport(req) ? null : aceUserResolver(req)),
       onConsentRequired: (error, _req, res) =>
         renderConnect(res, error.code === ErrorCodes.REAUTHORIZATION_REQUIRED),
       onUnavailable: (error, _req, res) => renderRetry(res, error.retryAfterSeconds ?? 5),
@@ -77,7 +74,7 @@ export function macroRoutes(
             : 'Log in to see the Jira issues of this page.',
         );
       }
-      const user = connectUser(req)!;
+      const user = aceUserResolver(req)!;
       const params = macroParams(req.query);
       // Asked alongside the search, so it adds no latency; it never rejects.
       const reconnectSoon = reconnectNotices.of(user, req.jira.accessToken);

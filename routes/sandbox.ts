@@ -5,9 +5,7 @@
 import express, { type Router } from 'express';
 import { DEFAULT_ACCOUNTS } from '../sim';
 import type { SandboxTenant } from '../app/sandbox-tenant';
-import type { RouteDeps } from './index';
-import { ADMIN_PATH } from './admin';
-import { MACRO_PATH } from './macro';
+import { ADMIN_PATH, MACRO_PATH, type RouteDeps } from './types';
 
 const MAX_MACROS = 100;
 const SANDBOX_PAGE_ID = '65537';

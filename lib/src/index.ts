@@ -1,7 +1,7 @@
 // The public API of the Jira token core. Re-exports only.
 
 export { createTokenManager } from './manager/create-token-manager';
-export type { TokenManager, TokenStatus, GetAccessTokenOptions } from './manager/token-manager';
+export type { TokenManager, TokenStatus, GetAccessTokenOptions, OAuthAppInfo } from './manager/token-manager';
 export type { KeepAliveSweep } from './manager/keep-alive';
 export type { TokenManagerOptions } from './manager/options';
 export { DEFAULTS } from './manager/options';
@@ -48,3 +48,16 @@ export {
   InvalidUserError,
 } from './errors';
 export { parseRetryAfter } from './express/jira-retry';
+export { consentRouter, type ConsentRouter } from './consent/consent-router';
+export {
+  CONSENT_DEFAULTS,
+  type ConsentRouterOptions,
+  type ConsentStores,
+} from './consent/consent-router-options';
+export type { LaunchTokens, Launch } from './consent/launch-tokens';
+export { type OneTimeStore, hashId } from './consent/one-time-store';
+export { MemoryOneTimeStore } from './consent/memory-one-time-store';
+export { RedisOneTimeStore, type RedisOneTimeStoreOptions } from './consent/redis-one-time-store';
+export type { RateLimitStore } from './consent/rate-limiter';
+export { MemoryRateLimitStore } from './consent/memory-rate-limit-store';
+export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from './consent/redis-rate-limit-store';

@@ -1,7 +1,8 @@
 // The Connect admin page: a tenant's admin sees that tenant's connected users and the state of
 // each one's Jira chain, never a token; only a JWT signed for the admin page's URL opens it.
 
-import { ADMIN_PAGE_CAP, ADMIN_PATH } from '../../routes/admin';
+import { ADMIN_PAGE_CAP } from '../../routes/admin';
+import { ADMIN_PATH } from '../../routes/types';
 import { HOUR, OTHER_USER, type TestApp, USER, attributes, pathOf, startTestApp } from './helpers';
 
 const DAY = 24 * HOUR;

@@ -10,7 +10,7 @@ import * as jwt from 'atlassian-jwt';
 import fc from 'fast-check';
 import type request from 'supertest';
 import { type Forgery, type ForgeryMaterial, encodeJwt, forgedJwt } from '../support/hostile-jwts';
-import { ADMIN_PATH } from '../../routes/admin';
+import { ADMIN_PATH } from '../../routes/types';
 import { MACRO_QUERY, type TestApp, USER, startTestApp, stateOf } from './helpers';
 
 /** Where a token travels. */

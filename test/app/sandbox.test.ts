@@ -75,14 +75,22 @@ describe('the sandbox', () => {
     expect(stateOf((await t.http().get(pathOf(anonymous[0]))).text)).toBe('neutral');
   });
 
-  test("the macro page loads the AP stand-in from the app's origin, then the macro script", async () => {
+  test("the macro page loads the AP stand-in from the app's origin, then the consent helper and the macro script", async () => {
     const [src] = iframeSources((await t.http().get('/sandbox?macros=1').expect(200)).text);
     const macro = await t.http().get(pathOf(src)).expect(200);
     const scripts = attributes(macro.text, 'src');
-    expect(scripts).toEqual([`${t.running.urls.localBaseUrl}/public/sandbox-ap.js`, '/public/macro.js']);
-    for (const file of ['sandbox-ap.js', 'macro.js', 'sandbox-host.js', 'connect-result.js', 'app.css']) {
+    expect(scripts).toEqual([
+      `${t.running.urls.localBaseUrl}/public/sandbox-ap.js`,
+      '/jira/consent.js',
+      '/public/macro.js',
+    ]);
+    for (const file of ['sandbox-ap.js', 'macro.js', 'sandbox-host.js', 'app.css']) {
       await t.http().get(`/public/${file}`).expect(200);
     }
+    // The consent router's browser helper, which macro.js connects Jira through.
+    const helper = await t.http().get('/jira/consent.js').expect(200);
+    expect(helper.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(helper.text).toContain('JiraConsent');
   });
 
   test("context tokens: what AP.context.getToken() returns, and ACE's checkValidToken() accepts", async () => {

@@ -95,6 +95,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       requestTimeoutMs: o.requestTimeoutMs,
       fetch: o.fetch,
     }),
+    oauthApp: Object.freeze({ clientId: o.clientId, apiBaseUrl: o.apiBaseUrl }),
     logger,
     stats,
     observer,

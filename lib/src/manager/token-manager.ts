@@ -14,7 +14,7 @@ import {
   StoreUnavailableError,
 } from '../errors';
 import type { Logger } from '../logger';
-import type { OAuthClient } from '../oauth/oauth-client';
+import type { OAuthClient, ValidTokens } from '../oauth/oauth-client';
 import { validateTokenResponse } from '../oauth/oauth-client';
 import { assessRecord, inRefreshAheadWindow } from '../protocol/record-assessment';
 import { type RecordAccess, tokenOf } from '../protocol/record-access';
@@ -74,6 +74,14 @@ export interface TokenManager {
   cachedAccessToken(user: UserRef): AccessToken | undefined;
   /** Express middleware that sets `req.jira`; see {@link MiddlewareOptions}. */
   middleware(options: MiddlewareOptions): RequestHandler;
+  /**
+   * Exchanges a consent's authorization code through this manager's own OAuth client (its
+   * `tokenUrl`, `tokenRequestEncoding`, timeout and `fetch`). Saves nothing: {@link save} does.
+   * @throws TokenExchangeError with a reason and a message that holds no secret.
+   */
+  exchangeCode(code: string, redirectUri: string): Promise<ValidTokens & { refreshToken: string }>;
+  /** The OAuth app this manager speaks for, as a consent flow needs it: no secret. */
+  readonly oauthApp: OAuthAppInfo;
   /** Forgets the user's tokens (Atlassian has no revocation endpoint). */
   disconnect(user: UserRef): Promise<void>;
   /** Forgets every token of a tenant (uninstall). Returns how many records were deleted. */
@@ -125,11 +133,20 @@ export interface TokenManager {
 
 export type { TokenStatus } from './status-listing';
 
+/** What a consent flow needs of the manager's OAuth app (see {@link TokenManager.oauthApp}). */
+export interface OAuthAppInfo {
+  /** The OAuth 2.0 (3LO) app's client id, which the authorize URL names. */
+  readonly clientId: string;
+  /** The manager's `apiBaseUrl` (api.atlassian.com): `/me` and accessible-resources live there. */
+  readonly apiBaseUrl: string;
+}
+
 export interface TokenManagerDeps {
   records: RecordAccess;
   store: TokenStore;
   lock: RefreshLock;
   oauth: OAuthClient;
+  oauthApp: OAuthAppInfo;
   logger: Logger;
   stats: TokenStats;
   /** Times lock waits and token endpoint calls (metrics). */
@@ -272,6 +289,15 @@ export class DefaultTokenManager implements TokenManager {
       }
     }
     throw new StoreUnavailableError('The token record kept changing while saving the consent', 1);
+  }
+
+  exchangeCode(code: string, redirectUri: string): Promise<ValidTokens & { refreshToken: string }> {
+    this.assertOpen();
+    return this.deps.oauth.exchangeCode(code, redirectUri);
+  }
+
+  get oauthApp(): OAuthAppInfo {
+    return this.deps.oauthApp;
   }
 
   async disconnect(user: UserRef): Promise<void> {

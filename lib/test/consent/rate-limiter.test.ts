@@ -4,10 +4,10 @@
 
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { MemoryRateLimitStore } from '../../app/memory-rate-limit-store';
-import { type RateLimitStore, RateLimiter } from '../../app/rate-limiter';
-import { RedisRateLimitStore } from '../../app/redis-rate-limit-store';
-import { REDIS_URL, deleteKeys } from './helpers';
+import { MemoryRateLimitStore } from '../../src/consent/memory-rate-limit-store';
+import { type RateLimitStore, RateLimiter } from '../../src/consent/rate-limiter';
+import { RedisRateLimitStore } from '../../src/consent/redis-rate-limit-store';
+import { REDIS_URL, deleteKeys } from '../../../test/support/redis-keys';
 
 const MINUTE = 60_000;
 /** A window boundary, so that the expected Retry-After values are exact. */

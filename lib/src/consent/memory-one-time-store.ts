@@ -1,27 +1,12 @@
-// Short-lived, single-use values: OAuth states, claimed launch-token nonces and pending site
-// choices. A value is added only if its id is new, and taken (read and deleted) in one step, so
-// it is used once whichever process sees it. Only the SHA-256 of an id is used as a key: the
-// store never holds a usable state.
+// The one-time store in process memory: right for one process (a single server, or tests).
 
-import { createHash } from 'node:crypto';
+import { type OneTimeStore, hashId } from './one-time-store';
 
-/** Where single-use values wait. */
-export interface OneTimeStore {
-  /** Stores `value` under `id` for `ttlMs`, unless `id` is already there. Returns whether it stored. */
-  add(id: string, value: string, ttlMs: number): Promise<boolean>;
-  /** Returns and deletes the value in one step; `null` if unknown, already taken or expired. */
-  take(id: string): Promise<string | null>;
-}
-
-/** The store key of an id. */
-export function hashId(id: string): string {
-  return createHash('sha256').update(id, 'utf8').digest('hex');
-}
-
-/** The in-process store: right for one process (the sandbox, or tests). */
+/** {@link OneTimeStore} in a Map; expired values are dropped as new ones come. */
 export class MemoryOneTimeStore implements OneTimeStore {
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
 
+  /** @param now the clock, epoch ms. Default `Date.now`. */
   constructor(private readonly now: () => number = Date.now) {}
 
   async add(id: string, value: string, ttlMs: number): Promise<boolean> {

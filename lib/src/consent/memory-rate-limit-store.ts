@@ -1,4 +1,4 @@
-// Rate-limit counts in process memory: right for one process (the sandbox, or tests).
+// Rate-limit counts in process memory: right for one process (a single server, or tests).
 
 import type { RateLimitStore } from './rate-limiter';
 

@@ -2,8 +2,8 @@
 // not yet valid, lets everything else through to ACE, and logs the reason, never the token.
 
 import type { Request, Response } from 'express';
-import { connectJwtPrecheck } from '../../app/connect-jwt-precheck';
-import { captureLogger } from '../support/capture-logger';
+import { connectJwtPrecheck } from '../../src/ace/connect-jwt-precheck';
+import { captureLogger } from '../../../test/support/capture-logger';
 
 const NOW = 1_800_000_000_000;
 const seconds = NOW / 1000;

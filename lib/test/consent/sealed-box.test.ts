@@ -1,7 +1,7 @@
 // Sealed boxes: what is sealed opens only with its key and its place (AAD), untampered.
 
 import { randomBytes } from 'node:crypto';
-import { SealedBox } from '../../app/sealed-box';
+import { SealedBox } from '../../src/consent/sealed-box';
 
 describe('SealedBox', () => {
   const box = new SealedBox(randomBytes(32));

@@ -1,8 +1,8 @@
 // Launch tokens: bound to one user, signed, short-lived, unique; and the keys behind them.
 
 import { randomBytes } from 'node:crypto';
-import { appSecret, deriveKey } from '../../app/app-secret';
-import { LaunchTokens } from '../../app/launch-token';
+import { deriveKey } from '../../src/consent/consent-router-options';
+import { LaunchTokens } from '../../src/consent/launch-tokens';
 
 const user = { clientKey: 'tenant-1', accountId: 'account-1' };
 
@@ -49,18 +49,7 @@ describe('LaunchTokens', () => {
   });
 });
 
-describe('appSecret', () => {
-  test('APP_SECRET, else derived from the first encryption key (the same in every process), else random', () => {
-    const given = randomBytes(32).toString('base64');
-    expect(appSecret({ appSecret: given })).toEqual(Buffer.from(given, 'base64'));
-    const encryptionKey = [randomBytes(32).toString('base64')];
-    const derived = appSecret({ encryptionKey });
-    expect(derived).toHaveLength(32);
-    expect(appSecret({ encryptionKey })).toEqual(derived);
-    expect(derived).not.toEqual(Buffer.from(encryptionKey[0], 'base64'));
-    expect(appSecret({})).not.toEqual(appSecret({}));
-  });
-
+describe('deriveKey', () => {
   test('each purpose gets its own key', () => {
     const secret = randomBytes(32);
     expect(deriveKey(secret, 'launch token')).not.toEqual(deriveKey(secret, 'site choice'));

@@ -1,10 +1,10 @@
-// Launch tokens: a short-lived HMAC-signed ticket that carries a verified Connect user from the
-// macro iframe into the consent popup, where no Connect JWT exists. It only lets its bearer start
-// one consent for that user; it never travels in a URL (the iframe posts it into the popup), and
-// its nonce is claimed at use, so it works once.
+// Launch tokens: a short-lived HMAC-signed ticket that carries a verified user from the page into
+// the consent popup, where the page's own authentication (a Connect JWT, a header) does not reach.
+// It only lets its bearer start one consent for that user; it never travels in a URL (the page
+// posts it into the popup), and its nonce is claimed at use, so it works once.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { UserRef } from 'jira-token-rotation';
+import type { UserRef } from '../types';
 
 const VERSION = 'v1';
 const MAX_TOKEN_LENGTH = 2048;

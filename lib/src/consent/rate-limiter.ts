@@ -1,11 +1,11 @@
-// Per-(tenant, user) rate limits on the consent routes. A fixed window: each key may be hit `limit`
-// times per `windowMs`; windows are numbered from the epoch by the injected clock, so every
-// process sharing a store (and a clock, to the second) counts into the same window.
+// Per-user rate limits on the consent routes. A fixed window: each key may be hit `limit` times
+// per `windowMs`; windows are numbered from the epoch by the injected clock, so every process
+// sharing a store (and a clock, to the second) counts into the same window.
 
-import type { Request, RequestHandler, Response } from 'express';
-import type { UserRef } from 'jira-token-rotation';
-
-/** Where hits are counted. */
+/**
+ * Where hits are counted. {@link MemoryRateLimitStore} and {@link RedisRateLimitStore} are the two
+ * the package has; implement this for another backend (the count must be atomic).
+ */
 export interface RateLimitStore {
   /**
    * Counts one hit of `key` in the window starting at `windowStart` (epoch ms), which the store
@@ -36,11 +36,14 @@ export class RateLimiter {
   private readonly store: RateLimitStore;
   private readonly now: () => number;
 
+  /** @throws TypeError naming a wrong option. */
   constructor(options: RateLimiterOptions) {
     if (!Number.isSafeInteger(options.limit) || options.limit < 1)
       throw new TypeError('RateLimiter: limit must be an integer of at least 1');
     if (!Number.isSafeInteger(options.windowMs) || options.windowMs < 1_000)
       throw new TypeError('RateLimiter: windowMs must be an integer of at least 1000');
+    if (typeof options.store?.hit !== 'function')
+      throw new TypeError('RateLimiter: store must be a RateLimitStore');
     this.limit = options.limit;
     this.windowMs = options.windowMs;
     this.store = options.store;
@@ -58,38 +61,4 @@ export class RateLimiter {
       retryAfterSeconds: Math.max(1, Math.ceil((windowStart + this.windowMs - now) / 1000)),
     };
   }
-}
-
-/**
- * The key of a request: the Connect user it acts for (tenant and account, encoded so that no two
- * users share a key), or, when it carries no valid user, its client address.
- */
-export function rateLimitKey(user: UserRef | null, req: Request): string {
-  return user
-    ? `user:${JSON.stringify([user.clientKey, user.accountId])}`
-    : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
-}
-
-/**
- * Hits `limiter` for the request's key and answers 429 with `Retry-After` when it is over.
- * @returns whether the request may go on.
- */
-export async function withinRateLimit(
-  limiter: RateLimiter,
-  user: UserRef | null,
-  req: Request,
-  res: Response,
-): Promise<boolean> {
-  const decision = await limiter.hit(rateLimitKey(user, req));
-  if (decision.allowed) return true;
-  res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-  res.status(429).type('text').send('Too Many Requests');
-  return false;
-}
-
-/** A middleware form of {@link withinRateLimit}, for routes whose user is known before the handler. */
-export function rateLimited(limiter: RateLimiter, userOf: (req: Request) => UserRef | null): RequestHandler {
-  return (req, res, next) => {
-    withinRateLimit(limiter, userOf(req), req, res).then((ok) => ok && next(), next);
-  };
 }

@@ -2,9 +2,10 @@
 
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { MemoryOneTimeStore, type OneTimeStore, hashId } from '../../app/one-time-store';
-import { RedisOneTimeStore } from '../../app/redis-one-time-store';
-import { REDIS_URL, deleteKeys } from './helpers';
+import { MemoryOneTimeStore } from '../../src/consent/memory-one-time-store';
+import { type OneTimeStore, hashId } from '../../src/consent/one-time-store';
+import { RedisOneTimeStore } from '../../src/consent/redis-one-time-store';
+import { REDIS_URL, deleteKeys } from '../../../test/support/redis-keys';
 
 describe('MemoryOneTimeStore', () => {
   let now = 0;

@@ -2,9 +2,9 @@
 // popup's browser by a nonce cookie, kept in a one-time store until Atlassian's callback.
 
 import { randomBytes } from 'node:crypto';
-import type { Request, Response } from 'express';
-import type { UserRef } from 'jira-token-rotation';
-import { bindBrowser, sameBinding, takeBinding } from './consent-binding';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UserRef } from '../types';
+import { type BrowserBinding, sameBinding } from './browser-binding';
 import type { OneTimeStore } from './one-time-store';
 
 /** How long a consent may take, from the popup's start to Atlassian's callback. */
@@ -17,13 +17,13 @@ export type StateRefusal = 'expired' | 'other_browser';
 export class ConsentStates {
   constructor(
     private readonly store: OneTimeStore,
-    private readonly secure: boolean,
+    private readonly binding: BrowserBinding,
   ) {}
 
   /** A new state for `user`; sets the popup's nonce cookie on `res`. */
-  async start(res: Response, user: UserRef): Promise<string> {
+  async start(res: ServerResponse, user: UserRef): Promise<string> {
     const state = randomBytes(32).toString('base64url');
-    const binding = bindBrowser(res, CONSENT_TTL_MS, this.secure);
+    const binding = this.binding.bind(res, CONSENT_TTL_MS);
     await this.store.add(state, JSON.stringify({ ...user, binding }), CONSENT_TTL_MS);
     return state;
   }
@@ -32,9 +32,13 @@ export class ConsentStates {
    * Takes the state (it is gone afterwards, whatever the outcome) and checks the nonce cookie.
    * @returns the user who started the consent, or why the callback is refused.
    */
-  async finish(req: Request, res: Response, state: unknown): Promise<UserRef | StateRefusal> {
-    const text = typeof state === 'string' && state !== '' ? await this.store.take(state) : null;
-    const binding = takeBinding(req, res, this.secure);
+  async finish(
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: string | undefined,
+  ): Promise<UserRef | StateRefusal> {
+    const text = state ? await this.store.take(state) : null;
+    const binding = this.binding.take(req, res);
     const pending = parse(text);
     if (!pending) return 'expired';
     if (!sameBinding(binding, pending.binding)) return 'other_browser';

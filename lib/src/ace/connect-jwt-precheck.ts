@@ -5,10 +5,11 @@
 // calls, lifecycle hooks): the signature, `exp` and `qsh` stay ACE's.
 
 import type { Request, RequestHandler } from 'express';
-import type { Logger } from 'jira-token-rotation';
+import type { Logger } from '../logger';
 
 /** Options of {@link connectJwtPrecheck}. */
 export interface ConnectJwtPrecheckOptions {
+  /** Where refusals are logged (the reason, never the token). Required. */
   logger: Logger;
   /** Clock skew tolerated on `nbf` and `iat`, seconds. Default 60. */
   leewaySeconds?: number;
@@ -31,8 +32,9 @@ type Refusal = 'malformed' | 'not_yet_valid' | 'not_a_context_token';
 
 /** The token ACE would read, in ACE's order: query or body `jwt`, then `Authorization: JWT …`, then `acpt`. */
 function presentedToken(req: Request): unknown {
+  // Express 5 leaves `req.body` undefined without a parser; its `req.query` is a getter.
   const body = (req.body ?? {}) as Record<string, unknown>;
-  const inQueryOrBody = req.query.jwt || body.jwt;
+  const inQueryOrBody = req.query?.jwt || body.jwt;
   if (inQueryOrBody) return inQueryOrBody;
   const header = req.headers.authorization;
   if (header?.startsWith('JWT ') && header.length > 4) return header.slice(4);
@@ -80,14 +82,20 @@ function refusal(
  * needs none.
  */
 export function connectJwtPrecheck(options: ConnectJwtPrecheckOptions): RequestHandler {
+  const logger = options?.logger;
+  if (!logger || typeof logger.info !== 'function')
+    throw new TypeError('connectJwtPrecheck: logger is required (a pino-compatible logger)');
   const leeway = options.leewaySeconds ?? 60;
+  if (!Number.isFinite(leeway) || leeway < 0)
+    throw new TypeError('connectJwtPrecheck: leewaySeconds must be 0 or more');
   const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new TypeError('connectJwtPrecheck: now must be a function');
   return (req, _res, next) => {
     const token = presentedToken(req);
     if (token === undefined || token === '') return next();
     const reason = refusal(token, Math.floor(now() / 1000), leeway, options.contextTokensOnly ?? false);
     if (!reason) return next();
-    options.logger.info({ event: 'jwt_refused', reason }, 'Connect JWT refused before verification');
+    logger.info({ event: 'jwt_refused', reason }, 'Connect JWT refused before verification');
     next({ code: 401, message: `Connect JWT ${reason}` });
   };
 }

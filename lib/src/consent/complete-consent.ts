@@ -1,21 +1,16 @@
-// The end of a consent: exchange the code, check that the consenting Atlassian account is the
-// Connect user (invariant 8), pick the Jira site of the user's Confluence (or let the user pick
-// one of theirs), and save the tokens.
+// The end of a consent: exchange the code (through the token manager's own OAuth client), check
+// that the consenting Atlassian account is the user who started it, pick the Jira site of the
+// user's tenant (or let the user pick one of theirs), and save the tokens.
 
-import {
-  type JiraSite,
-  type Logger,
-  type OAuthClient,
-  TokenExchangeError,
-  type TokenManager,
-  type TokenResponse,
-  type UserRef,
-} from 'jira-token-rotation';
+import { TokenExchangeError } from '../oauth/oauth-client';
+import type { Logger } from '../logger';
+import type { TokenManager } from '../manager/token-manager';
+import type { JiraSite, TokenResponse, UserRef } from '../types';
+import { type SiteOption, grantedSites, siteOfTenant } from './granted-sites';
 
 /** What {@link completeConsent} needs. */
 export interface ConsentDeps {
-  oauth: Pick<OAuthClient, 'exchangeCode'>;
-  tokens: Pick<TokenManager, 'save'>;
+  tokens: Pick<TokenManager, 'exchangeCode' | 'save'>;
   fetch: typeof fetch;
   /** `https://api.atlassian.com/me`. */
   meUrl: string;
@@ -23,47 +18,42 @@ export interface ConsentDeps {
   resourcesUrl: string;
   /** The redirect URI the authorize request named (the exchange must repeat it). */
   redirectUri: string;
+  /** The scope a site must grant to be offered. */
+  requiredSiteScope: string;
   logger: Logger;
-  /** Timeout of each identity call, ms. Default 10 000. */
-  timeoutMs?: number;
-}
-
-/** One of the user's Jira sites, as the site picker shows it. */
-export interface SiteOption extends JiraSite {
-  name: string;
+  /** Timeout of each identity call, ms. */
+  timeoutMs: number;
 }
 
 /** How a consent ended. */
 export type ConsentOutcome =
   | { kind: 'connected'; site: JiraSite }
-  /** The grant does not include the site of this Confluence: the user picks one of `sites`. */
+  /** The grant does not include the tenant's site: the user picks one of `sites`. */
   | { kind: 'choose_site'; tokens: TokenResponse; sites: SiteOption[] }
-  /** The consent was given by another Atlassian account than the Connect user: nothing saved. */
+  /** The consent was given by another Atlassian account than the user: nothing saved. */
   | { kind: 'wrong_account' }
-  /** The grant reaches no Jira site with the macro's scope: nothing saved. */
+  /** The grant reaches no Jira site with the required scope: nothing saved. */
   | { kind: 'site_not_granted' }
   /** The code was refused (expired or used twice). */
   | { kind: 'code_rejected' }
   /** Atlassian failed or answered something unusable. */
   | { kind: 'unavailable' };
 
-/** The scope the macro needs on a site. */
-const REQUIRED_SITE_SCOPE = 'read:jira-work';
-
 /**
  * Exchanges `code`, then checks identity and site before saving anything.
- * @param tenantBaseUrl the Confluence base URL of the installation, e.g. `https://x.atlassian.net/wiki`.
+ * @param tenantSiteUrl the site to bind to (origins are compared), e.g. `https://x.atlassian.net/wiki`;
+ *   `undefined`: no preference, the one granted site, else the user's choice.
  */
 export async function completeConsent(
   deps: ConsentDeps,
   user: UserRef,
-  tenantBaseUrl: string,
+  tenantSiteUrl: string | undefined,
   code: string,
 ): Promise<ConsentOutcome> {
   const who = { clientKey: user.clientKey, accountId: user.accountId };
   let exchanged;
   try {
-    exchanged = await deps.oauth.exchangeCode(code, deps.redirectUri);
+    exchanged = await deps.tokens.exchangeCode(code, deps.redirectUri);
   } catch (error) {
     if (!(error instanceof TokenExchangeError)) throw error;
     deps.logger.warn({ event: 'consent_exchange_failed', ...who, reason: error.reason }, error.message);
@@ -78,7 +68,7 @@ export async function completeConsent(
   if (!resources.ok || !Array.isArray(resources.body)) {
     return refused(deps, who, 'unavailable', `accessible-resources answered ${resources.status}`);
   }
-  const sites = grantedSites(resources.body);
+  const sites = grantedSites(resources.body, deps.requiredSiteScope);
   if (sites.length === 0) return refused(deps, who, 'site_not_granted', 'the grant reaches no Jira site');
   const tokens: TokenResponse = {
     access_token: exchanged.accessToken,
@@ -86,10 +76,15 @@ export async function completeConsent(
     expires_in: exchanged.expiresInSeconds,
     scope: exchanged.scope,
   };
-  const site = siteOfTenant(sites, tenantBaseUrl);
+  const site =
+    tenantSiteUrl === undefined
+      ? sites.length === 1
+        ? sites[0]
+        : undefined
+      : siteOfTenant(sites, tenantSiteUrl);
   if (!site) return { kind: 'choose_site', tokens, sites };
   await saveConsent(deps, user, tokens, site);
-  return { kind: 'connected', site };
+  return { kind: 'connected', site: { cloudId: site.cloudId, url: site.url } };
 }
 
 /** Saves a checked consent: a new token generation for the user, on `site`. */
@@ -111,33 +106,6 @@ export async function saveConsent(
   );
 }
 
-/** The accessible resources that grant the macro's scope. The list's order means nothing. */
-export function grantedSites(resources: unknown[]): SiteOption[] {
-  const sites: SiteOption[] = [];
-  for (const resource of resources) {
-    const { id, url, name, scopes } = (resource ?? {}) as Record<string, unknown>;
-    const origin = typeof url === 'string' ? originOf(url) : undefined;
-    if (typeof id !== 'string' || id === '' || origin === undefined) continue;
-    if (!Array.isArray(scopes) || !scopes.includes(REQUIRED_SITE_SCOPE)) continue;
-    sites.push({ cloudId: id, url: origin, name: typeof name === 'string' && name !== '' ? name : origin });
-  }
-  return sites;
-}
-
-/** The site on the origin of the Confluence site: `https://x.atlassian.net/wiki` → `https://x.atlassian.net`. */
-export function siteOfTenant(sites: SiteOption[], tenantBaseUrl: string): SiteOption | undefined {
-  const origin = originOf(tenantBaseUrl);
-  return origin === undefined ? undefined : sites.find((site) => site.url === origin);
-}
-
-function originOf(url: string): string | undefined {
-  try {
-    const { origin } = new URL(url);
-    return origin === 'null' ? undefined : origin;
-  } catch {
-    return undefined;
-  }
-}
 async function getJson(
   deps: ConsentDeps,
   url: string,
@@ -147,7 +115,7 @@ async function getJson(
     const response = await deps.fetch(url, {
       headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
       redirect: 'error',
-      signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(deps.timeoutMs),
     });
     const body: unknown = await response.json().catch(() => null);
     return { ok: response.ok, status: response.status, body };

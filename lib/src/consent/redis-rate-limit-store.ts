@@ -1,4 +1,4 @@
-// Rate-limit counts in Redis, so that a limit holds across every app process: one key per key and
+// Rate-limit counts in Redis, so that a limit holds across every process: one key per key and
 // window, counted and given its expiry in one script.
 
 import type { Redis } from 'ioredis';
@@ -30,7 +30,14 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly redis: Redis;
   private readonly prefix: string;
 
+  /** @throws TypeError naming a missing or wrong option. */
   constructor(options: RedisRateLimitStoreOptions) {
+    if (typeof options?.redis?.eval !== 'function')
+      throw new TypeError('RedisRateLimitStore: redis must be an ioredis client');
+    if (typeof options.keyPrefix !== 'string')
+      throw new TypeError('RedisRateLimitStore: keyPrefix must be a string');
+    if (typeof options.name !== 'string' || options.name === '')
+      throw new TypeError('RedisRateLimitStore: name must be a non-empty string');
     this.redis = options.redis;
     this.prefix = `${options.keyPrefix}rate:${options.name}:`;
   }

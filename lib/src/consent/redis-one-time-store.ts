@@ -1,4 +1,4 @@
-// The one-time store in Redis, for several app processes: SET NX PX to add, GETDEL to take
+// The one-time store in Redis, for several processes: SET NX PX to add, GETDEL to take
 // (Redis 6.2 or later), so a value is consumed exactly once whichever process asks.
 
 import type { Redis } from 'ioredis';
@@ -19,7 +19,14 @@ export class RedisOneTimeStore implements OneTimeStore {
   private readonly redis: Redis;
   private readonly prefix: string;
 
+  /** @throws TypeError naming a missing or wrong option. */
   constructor(options: RedisOneTimeStoreOptions) {
+    if (typeof options?.redis?.set !== 'function' || typeof options.redis.getdel !== 'function')
+      throw new TypeError('RedisOneTimeStore: redis must be an ioredis client');
+    if (typeof options.keyPrefix !== 'string')
+      throw new TypeError('RedisOneTimeStore: keyPrefix must be a string');
+    if (typeof options.namespace !== 'string' || options.namespace === '')
+      throw new TypeError('RedisOneTimeStore: namespace must be a non-empty string');
     this.redis = options.redis;
     this.prefix = `${options.keyPrefix}${options.namespace}:`;
   }

@@ -1,6 +1,8 @@
 // The sites a grant reaches, and which one belongs to a Confluence site.
 
-import { grantedSites, siteOfTenant } from '../../app/consent';
+import { grantedSites as granted, siteOfTenant } from '../../src/consent/granted-sites';
+
+const grantedSites = (resources: unknown[]) => granted(resources, 'read:jira-work');
 
 const resource = (id: string, url: string, scopes = ['read:jira-work', 'read:jira-user']) => ({
   id,
