@@ -9,6 +9,7 @@ export const CONSUMER_TS = `import express, { type Request } from 'express';
 // ioredis's named export: its default import is not constructable from an ES module.
 import { Redis } from 'ioredis';
 import {
+  consentRouter,
   createTokenManager,
   ErrorCodes,
   JiraTokenError,
@@ -16,7 +17,7 @@ import {
   type TokenManagerOptions,
   type UserRef,
 } from 'jira-token-rotation';
-import { aceUserResolver } from 'jira-token-rotation/ace';
+import { type AceAddon, aceConsentOptions, aceUserResolver } from 'jira-token-rotation/ace';
 
 const options: TokenManagerOptions = {
   clientId: 'client-id',
@@ -49,6 +50,13 @@ app.get('/me', tokens.middleware({ resolveUser }), async (req, res) => {
   res.status(answer.status).json({ expiresAt, wrong });
 });
 app.get('/ace', tokens.middleware({ resolveUser: aceUserResolver }), (_req, res) => void res.end());
+const callbackUrl = 'https://app.example.com/jira/callback';
+const secret = 'a secret of at least thirty-two bytes';
+app.use('/jira', consentRouter({ tokens, resolveUser, callbackUrl, secret }));
+declare const addon: AceAddon;
+app.use('/connect/jira', consentRouter({ tokens, callbackUrl, secret, ...aceConsentOptions(addon) }));
+// @ts-expect-error secret is required
+consentRouter({ tokens, resolveUser, callbackUrl });
 // @ts-expect-error resolveUser is required
 tokens.middleware({});
 app.use((error: unknown, _req: Request, res: express.Response, next: express.NextFunction) => {

@@ -4,7 +4,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTokenManager } from 'jira-token-rotation';
 import { DEFAULT_SITES } from '../../sim';
@@ -24,7 +24,7 @@ import {
   npmInstall,
   packPackage,
 } from './consumer-project';
-import { type ListeningChild, startListeningChild } from './listening-child';
+import { type ListeningChild, freePort, startListeningChild } from './listening-child';
 
 /** What the root entry must neither load nor need: Connect, the app's logging and views. */
 const NOT_IN_ROOT = ['atlassian-connect-express', 'atlassian-jwt', 'handlebars', 'pino'];
@@ -32,6 +32,16 @@ const USER = 'sim-user-1';
 const SITE = { cloudId: DEFAULT_SITES[0].id, url: DEFAULT_SITES[0].url };
 const HOUR = 3_600_000;
 const MB = 1_000_000;
+
+/** The `name=value` a response sets for the cookie `name`. */
+function cookieOf(response: Response, name: string): string {
+  const set = response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .find((pair) => pair.startsWith(`${name}=`) && pair !== `${name}=`);
+  if (!set) throw new Error(`The response sets no ${name} cookie`);
+  return set;
+}
 
 let temp: Awaited<ReturnType<typeof makeTempDir>>;
 let tarball: PackedTarball;
@@ -65,13 +75,14 @@ afterAll(async () => {
 });
 
 describe('the tarball', () => {
-  it('holds the build, the README, the LICENSE and package.json, and nothing else', () => {
+  it('holds the build, the browser helper, the README, the LICENSE and package.json, and nothing else', () => {
     expect(tarball.files.length).toBeLessThanOrEqual(150);
     expect(tarball.size).toBeLessThanOrEqual(100_000);
     expect(tarball.files.filter((f) => /^(src|test|app|sim|bench|lib|examples)\//.test(f))).toEqual([]);
     expect(tarball.files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual([
       'LICENSE',
       'README.md',
+      'browser/consent.js',
       'package.json',
     ]);
     expect(tarball.files).toEqual(
@@ -84,8 +95,8 @@ describe('the tarball', () => {
     );
   });
 
-  it('gives every module its declarations', () => {
-    const modules = tarball.files.filter((f) => f.endsWith('.js'));
+  it('gives every module of the build its declarations', () => {
+    const modules = tarball.files.filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
     const declarations = tarball.files.filter((f) => f.endsWith('.d.ts'));
     expect(declarations.map((f) => f.replace(/\.d\.ts$/, '.js')).sort()).toEqual(modules.sort());
   });
@@ -112,11 +123,11 @@ describe('installed beside express 5', () => {
         project,
         `import * as root from 'jira-token-rotation';
          import * as ace from 'jira-token-rotation/ace';
-         import { createTokenManager, ErrorCodes } from 'jira-token-rotation';
-         import { aceUserResolver } from 'jira-token-rotation/ace';
+         import { consentRouter, createTokenManager, ErrorCodes } from 'jira-token-rotation';
+         import { aceConsentOptions, aceUserResolver } from 'jira-token-rotation/ace';
          // Node adds the CommonJS module itself (default) and its __esModule marker to the names.
          const named = (ns) => Object.keys(ns).filter((k) => !['default', 'module.exports', '__esModule'].includes(k)).sort();
-         const types = [createTokenManager, ErrorCodes, aceUserResolver].map((v) => typeof v);
+         const types = [createTokenManager, consentRouter, ErrorCodes, aceUserResolver, aceConsentOptions].map((v) => typeof v);
          console.log(JSON.stringify({ root: named(root), ace: named(ace), types }));`,
         true,
       ),
@@ -131,12 +142,18 @@ describe('installed beside express 5', () => {
         'RedisTokenStore',
         'RedlockRefreshLock',
         'checkRedisPersistence',
+        'consentRouter',
       ]),
     );
-    expect(required.ace).toEqual(['aceUserResolver']);
+    expect(required.ace).toEqual([
+      'aceConsentOptions',
+      'aceUserResolver',
+      'connectJwtPrecheck',
+      'forgetAceSessionToken',
+    ]);
     expect(imported.root).toEqual(required.root);
     expect(imported.ace).toEqual(required.ace);
-    expect(imported.types).toEqual(['function', 'object', 'function']);
+    expect(imported.types).toEqual(['function', 'function', 'object', 'function', 'function']);
   });
 
   it('keeps a token and hands it out, in memory, through the CommonJS entry', async () => {
@@ -273,6 +290,111 @@ describe('a vendor app from the tarball, against the simulator', () => {
     expect(after.revocations).toBe(0);
     expect(after.leewayReuses).toBe(0);
     // The expired token really was refused: the rotation came from Jira's 401s.
+    expect(after.apiUnauthorized - before.apiUnauthorized).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
+
+describe('examples/express, copied into the project, against the simulator', () => {
+  let sim: SimServer;
+  let example: ListeningChild | undefined;
+  const keyPrefix = `jtr-consumer-example:${randomUUID()}:`;
+
+  afterEach(async () => {
+    await example?.stop();
+    await sim?.close();
+    await deleteKeys(keyPrefix);
+  });
+
+  it('connects a user through the consent router, then answers a burst of 50 with exactly 1 rotation', async () => {
+    sim = await startSim();
+    await cp(join(REPO, 'examples/express'), join(project, 'example'), { recursive: true });
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    example = await startListeningChild(
+      'example/server.js',
+      project,
+      childEnv({
+        PORT: String(port),
+        PUBLIC_URL: publicUrl,
+        ATLASSIAN_CLIENT_ID: 'sim-client-id',
+        ATLASSIAN_CLIENT_SECRET: 'sim-client-secret',
+        ATLASSIAN_TOKEN_URL: sim.tokenUrl,
+        ATLASSIAN_API_BASE_URL: sim.baseUrl,
+        ATLASSIAN_AUTHORIZE_URL: `${sim.baseUrl}/authorize`,
+        APP_SECRET: randomBytes(32).toString('hex'),
+        REDIS_URL,
+        REDIS_KEY_PREFIX: keyPrefix,
+        TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      }),
+      /^Listening on http:\/\/localhost:(\d+)$/,
+    );
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${publicUrl}${path}`, { headers, redirect: 'manual' });
+
+    // The example's session, then the consent as the browser helper and the popup run it.
+    const login = await get(`/login?account=${USER}`);
+    expect(login.status).toBe(302);
+    const session = cookieOf(login, 'session');
+    const notConnected = await get('/myself', { cookie: session });
+    expect(notConnected.status).toBe(401);
+    expect(await notConnected.json()).toEqual({
+      error: 'jira_reauthorization_required',
+      reason: 'jira_not_connected',
+    });
+    // The session is the example's only identity: a forged one is nobody, a bad account id refused.
+    const signature = session.split('.')[1];
+    const forged = `session=${Buffer.from('sim-user-2').toString('base64url')}.${signature}`;
+    const anonymous = await get('/myself', { cookie: forged });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toEqual({ error: 'log in first: /login?account=<account id>' });
+    expect((await get('/login?account=%3Cscript%3E')).status).toBe(400);
+    const helper = await get('/jira/consent.js');
+    expect(helper.status).toBe(200);
+    expect(helper.headers.get('content-type')).toMatch(/javascript/);
+    const launched = await fetch(`${publicUrl}/jira/launch`, {
+      method: 'POST',
+      headers: { cookie: session },
+    });
+    expect(launched.status).toBe(200);
+    const { launch } = (await launched.json()) as { launch: string };
+    const started = await fetch(`${publicUrl}/jira/connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ launch }),
+      redirect: 'manual',
+    });
+    expect(started.status).toBe(303);
+    const authorize = new URL(started.headers.get('location')!);
+    expect(authorize.origin + authorize.pathname).toBe(`${sim.baseUrl}/authorize`);
+    const nonce = cookieOf(started, 'jtr-consent');
+    const decided = await fetch(`${sim.baseUrl}/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        ...Object.fromEntries(authorize.searchParams),
+        account_id: USER,
+        decision: 'accept',
+      }),
+      redirect: 'manual',
+    });
+    expect(decided.status).toBe(302);
+    const callback = new URL(decided.headers.get('location')!);
+    expect(callback.origin + callback.pathname).toBe(`${publicUrl}/jira/callback`);
+    const finished = await get(`${callback.pathname}${callback.search}`, { cookie: nonce });
+    expect(finished.status).toBe(200);
+    const status = await get('/jira/status', { cookie: session });
+    expect(await status.json()).toMatchObject({ connected: true, state: 'active' });
+
+    sim.sim.clock.advance(HOUR + 1);
+    const before = sim.sim.stats();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => get('/myself', { cookie: session })));
+    const bodies = await Promise.all(answers.map((a) => a.json() as Promise<{ accountId?: string }>));
+    const after = sim.sim.stats();
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    expect(bodies.map((b) => b.accountId)).toEqual(Array(50).fill(USER));
+    expect(after.rotations - before.rotations).toBe(1);
+    expect(after.revocations).toBe(0);
+    expect(after.leewayReuses).toBe(0);
     expect(after.apiUnauthorized - before.apiUnauthorized).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });

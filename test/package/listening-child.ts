@@ -2,6 +2,7 @@
 // listens on, stopped with SIGTERM. Its output is kept for the failure message.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 export interface ListeningChild {
@@ -50,6 +51,15 @@ export async function startListeningChild(
     output: () => output.join(''),
     stop: () => stopChild(child),
   };
+}
+
+/** A loopback port free right now, for a child that must know its own URL before it listens. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
