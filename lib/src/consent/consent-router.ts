@@ -181,7 +181,8 @@ export function consentRouter(options: ConsentRouterOptions): ConsentRouter {
 
   const router = (req: Request, res: Response, next: NextFunction): void => {
     const { path } = requestTarget(req);
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    // HEAD only for the script: a HEAD must never spend a state or a launch.
+    const method = req.method === 'HEAD' && path === '/consent.js' ? 'GET' : req.method;
     const handler = routes[`${method} ${path}`];
     if (!handler) return next();
     handler(req, res, next).catch(next);
