@@ -3,6 +3,7 @@
 // what a vendor without Connect builds. Records every token-endpoint request the manager makes.
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express4, { type ErrorRequestHandler, type Request } from 'express';
@@ -30,7 +31,9 @@ export const EXPRESS_MAJORS = [
 type ExpressFactory = (typeof EXPRESS_MAJORS)[number][1];
 /** Their installed versions, so a suite can show it runs on both. */
 export const EXPRESS_VERSIONS = ['express', 'express5'].map(
-  (name) => (require(`${name}/package.json`) as { version: string }).version,
+  (name) =>
+    (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string })
+      .version,
 );
 
 export interface HarnessOptions {
