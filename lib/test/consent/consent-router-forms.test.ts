@@ -135,3 +135,29 @@ describe.each(EXPRESS_MAJORS)('form bodies on %s', (_name, express) => {
     expect((await h.http().post('/jira/connect').type('form').send({ launch: token })).status).toBe(303);
   });
 });
+
+describe.each(EXPRESS_MAJORS)("a body the app's own parsers already read, on %s", (_name, express) => {
+  let h: RouterHarness;
+  beforeAll(async () => {
+    h = await startRouterHarness(express, { parsers: true });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  test('is taken from req.body: single strings only', async () => {
+    const token = h.consent.launches.issue({ clientKey: TENANT, accountId: USER });
+    // JSON parsed by the app: an array is no launch, and the launch stays unclaimed.
+    const array = await h
+      .http()
+      .post('/jira/connect')
+      .send({ launch: [token] });
+    expect({ status: array.status, result: resultOf(array.text) }).toEqual({
+      status: 400,
+      result: 'expired',
+    });
+    const form = await h.http().post('/jira/connect').type('form').send({ launch: token });
+    expect(form.status).toBe(303);
+    expect(new URL(form.headers.location as string).searchParams.get('client_id')).toBe('sim-client-id');
+  });
+});

@@ -40,6 +40,8 @@ export interface HarnessOptions {
   router?: Partial<ConsentRouterOptions>;
   /** A page of the app, served at GET /. */
   page?: string;
+  /** Mount the express major's own JSON and form parsers before the router, as many apps do. */
+  parsers?: boolean;
   manager?: Partial<TokenManagerOptions>;
 }
 
@@ -154,6 +156,7 @@ export async function startRouterHarness(
   const app = express();
   const page = options.page;
   if (page !== undefined) app.get('/', (_req, res) => void res.type('html').send(page));
+  if (options.parsers) app.use(express.json(), express.urlencoded({ extended: false }));
   app.use('/jira', consent);
   app.use(((error, _req, res, _next) => {
     errors.push(error);
