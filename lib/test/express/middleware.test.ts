@@ -1,5 +1,6 @@
 // The Express middleware and `req.jira`: who gets a token, how every failure is answered, and how
-// a 401 from Jira costs one rotation however many requests saw it.
+// a 401 from Jira costs one rotation however many requests saw it, on express 4 and express 5 (the
+// package's peer range), since a vendor may mount it on either.
 
 import express, {
   type NextFunction,
@@ -7,6 +8,9 @@ import express, {
   type RequestHandler,
   type Response as ExpressResponse,
 } from 'express';
+import express4Package from 'express/package.json';
+import express5 from 'express5';
+import express5Package from 'express5/package.json';
 import request from 'supertest';
 import { createTokenManager } from '../../src/manager/create-token-manager';
 import { type JiraTokenError, ErrorCodes, InvalidUserError } from '../../src/errors';
@@ -103,7 +107,18 @@ function expectNoSecrets(res: request.Response): void {
   for (const secret of SECRETS) expect(text).not.toContain(secret);
 }
 
-describe('token middleware', () => {
+/** The two majors of the peer range, each with the version it really is. */
+const EXPRESS_MAJORS = [
+  { major: 4, createApp: express, version: express4Package.version },
+  { major: 5, createApp: express5, version: express5Package.version },
+];
+
+it('runs on express 4 and express 5 indeed', () => {
+  expect(EXPRESS_MAJORS.map((e) => Number(e.version.split('.')[0]))).toEqual([4, 5]);
+  expect(express5).not.toBe(express);
+});
+
+describe.each(EXPRESS_MAJORS)('token middleware on express $major', ({ createApp }) => {
   let clock: number;
   let atlassian: ReturnType<typeof fakeAtlassian>;
   let store: MemoryTokenStore;
@@ -143,7 +158,7 @@ describe('token middleware', () => {
     options: MiddlewareOptions = { resolveUser: headerUser },
     before?: RequestHandler,
   ): express.Express {
-    const application = express();
+    const application = createApp();
     if (before) application.use(before);
     application.use(manager.middleware(options));
     application.get('/macro', (req, res) => {
