@@ -52,6 +52,7 @@ export {
   InvalidUserError,
 } from './errors';
 export { parseRetryAfter } from './express/jira-retry';
+export { assertValidUser } from './valid-user';
 export { consentRouter, type ConsentRouter } from './consent/consent-router';
 export {
   CONSENT_DEFAULTS,

@@ -95,10 +95,12 @@ describe('the tarball', () => {
     );
   });
 
-  it('gives every module of the build its declarations', () => {
+  it('ships one bundle per entry, each with its declarations', () => {
+    // The JavaScript is bundled per entry (lib/scripts/build.js); tsc's declarations stay per module.
     const modules = tarball.files.filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
-    const declarations = tarball.files.filter((f) => f.endsWith('.d.ts'));
-    expect(declarations.map((f) => f.replace(/\.d\.ts$/, '.js')).sort()).toEqual(modules.sort());
+    expect(modules.sort()).toEqual(['dist/ace/index.js', 'dist/index.js']);
+    const declarations = new Set(tarball.files.filter((f) => f.endsWith('.d.ts')));
+    for (const module of modules) expect(declarations).toContain(module.replace(/\.js$/, '.d.ts'));
   });
 });
 
@@ -175,6 +177,24 @@ describe('installed beside express 5', () => {
       accessToken: 'at-1',
       cloudId: 'c-1',
     });
+  });
+
+  it('shares one copy of each class between the two entries, from require and from import', async () => {
+    const check = (load: string) => `
+       const bad = { context: { clientKey: 't', userAccountId: 'x'.repeat(600) } };
+       try { ace.aceUserResolver(bad); console.log('no error'); }
+       catch (error) { console.log(JSON.stringify([${load}, error instanceof root.InvalidUserError, error instanceof root.JiraTokenError, error.name, error.code])); }`;
+    const required = await nodeEval(
+      project,
+      `const root = require('jira-token-rotation'); const ace = require('jira-token-rotation/ace');${check("'require'")}`,
+    );
+    const imported = await nodeEval(
+      project,
+      `const root = await import('jira-token-rotation'); const ace = await import('jira-token-rotation/ace');${check("'import'")}`,
+      true,
+    );
+    expect(JSON.parse(required)).toEqual(['require', true, true, 'InvalidUserError', 'jira_invalid_user']);
+    expect(JSON.parse(imported)).toEqual(['import', true, true, 'InvalidUserError', 'jira_invalid_user']);
   });
 
   it('loads no Connect, pino or handlebars code from the root entry, none of which is installed', async () => {

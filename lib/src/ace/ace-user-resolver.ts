@@ -1,8 +1,8 @@
 // The user of a request, from ACE's verified request context: the Connect tenant and account.
 
 import type { Request } from 'express';
-import { InvalidUserError } from '../errors';
-import { assertUserRef } from '../store/user-key';
+// From the root entry, not its files: the ./ace bundle shares the root's InvalidUserError.
+import { assertValidUser } from '..';
 import type { UserRef } from '../types';
 
 interface AceContext {
@@ -30,10 +30,6 @@ export function aceUserResolver(req: Request): UserRef | null {
     return null;
   }
   const user = { clientKey, accountId: userAccountId };
-  try {
-    assertUserRef(user);
-  } catch (error) {
-    throw new InvalidUserError(error);
-  }
+  assertValidUser(user);
   return user;
 }

@@ -11,8 +11,8 @@
 
 import { STATUS_CODES } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { ErrorCodes, JiraTokenError } from '../errors';
-import { assertUserRef } from '../store/user-key';
+import { JiraTokenError } from '../errors';
+import { assertValidUser } from '../valid-user';
 import type { UserRef } from '../types';
 import { browserHelper } from './browser-helper';
 import { type ConsentDeps, completeConsent, saveConsent } from './complete-consent';
@@ -244,9 +244,9 @@ function resolveUser(o: ResolvedConsentOptions, req: Request, res: Response): Us
   }
   if (!user) return null;
   try {
-    assertUserRef(user);
-  } catch {
-    sendJson(res, 400, { error: ErrorCodes.INVALID_USER });
+    assertValidUser(user);
+  } catch (error) {
+    sendJson(res, 400, { error: (error as JiraTokenError).code });
     return 'answered';
   }
   return { clientKey: user.clientKey, accountId: user.accountId };

@@ -2,8 +2,8 @@
 // token failure into a clear answer (never a bare 500).
 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ErrorCodes, InvalidUserError, JiraTokenError } from '../errors';
-import { assertUserRef } from '../store/user-key';
+import { ErrorCodes, JiraTokenError } from '../errors';
+import { assertValidUser } from '../valid-user';
 import { type JiraClientDeps, createJiraContext, type JiraRequestContext } from './jira-client';
 import type { AccessToken, UserRef } from '../types';
 
@@ -100,14 +100,6 @@ export function createJiraMiddleware(
       },
     );
   };
-}
-
-function assertValidUser(user: UserRef): void {
-  try {
-    assertUserRef(user);
-  } catch (error) {
-    throw new InvalidUserError(error);
-  }
 }
 
 function defaultConsentRequired(error: JiraTokenError, _req: Request, res: Response): void {
