@@ -13,6 +13,9 @@ import type { CaptureLogger } from '../../support/capture-logger';
 import { pinoCapture } from '../support/pino-capture';
 import { type FetchProbe, fetchProbe } from '../../support/fetch-probe';
 import { REDIS_URL, deleteKeys } from '../support/redis-keys';
+import { nonceCookie } from '../support/nonce-cookie';
+
+export { nonceCookie };
 
 export { REDIS_URL, deleteKeys };
 
@@ -84,16 +87,6 @@ export interface ConnectRun {
   callbackPath: string;
   authorizeUrl: URL;
   result: request.Response;
-}
-
-/** The `name=value` of the nonce cookie a response sets (not the one it clears). */
-export function nonceCookie(res: request.Response): string {
-  const cookies = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-  const set = cookies
-    .map((c) => c.split(';')[0])
-    .find((c) => c.startsWith('jtr-consent=') && !c.endsWith('='));
-  if (!set) throw new Error('The response sets no nonce cookie');
-  return set;
 }
 
 /** The path and query of an absolute URL, to send it to the app over loopback. */

@@ -17,6 +17,9 @@ import type { TokenManagerOptions } from '../../src/manager/options';
 import type { TokenManager } from '../../src/manager/token-manager';
 import { type CaptureLogger, captureLogger } from '../../../test/support/capture-logger';
 import { type SimServer, startSim } from '../../../test/support/sim-server';
+import { nonceCookie } from '../../../test/support/nonce-cookie';
+
+export { nonceCookie };
 
 export const TENANT = 'tenant-1';
 export const USER = 'sim-user-1';
@@ -84,16 +87,6 @@ export interface Started {
   authorizeUrl: URL;
   state: string;
   cookie: string;
-}
-
-/** The `name=value` of the nonce cookie a response sets (not the one it clears). */
-export function nonceCookie(res: request.Response): string {
-  const cookies = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-  const set = cookies
-    .map((c) => c.split(';')[0])
-    .find((c) => c.startsWith('jtr-consent=') && !c.endsWith('='));
-  if (!set) throw new Error('The response sets no nonce cookie');
-  return set;
 }
 
 /** The `data-result` of a popup page. */
