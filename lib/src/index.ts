@@ -28,7 +28,11 @@ export { InProcessRefreshLock } from './lock/in-process-refresh-lock';
 export { RedlockRefreshLock } from './redis/redlock-refresh-lock';
 export { InProcessNoticeChannel } from './notice/in-process-notice-channel';
 export { RedisNoticeChannel } from './redis/redis-notice-channel';
-export { checkRedisPersistence, type RedisPersistence } from './redis/redis-persistence';
+export {
+  checkRedisPersistence,
+  type NodePersistence,
+  type RedisPersistence,
+} from './redis/redis-persistence';
 export {
   OAuthClient,
   TokenExchangeError,
