@@ -16,7 +16,7 @@ import {
 } from 'jira-token-rotation';
 import { captureLogger } from '../../support/capture-logger';
 import { type Harness, HOUR, createHarness, leakedSecrets } from '../support/manager-harness';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { gate } from '../../support/fetch-probe';
 
 // Jest hands tests a sandboxed `process` whose listeners never hear the real process's events.

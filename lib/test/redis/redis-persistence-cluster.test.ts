@@ -4,7 +4,7 @@
 import { Cluster } from 'ioredis';
 import { checkRedisPersistence } from '../../src';
 import { captureLogger } from '../../../test/support/capture-logger';
-import { type RedisCluster, startRedisCluster } from '../../../test/support/redis-cluster';
+import { type RedisCluster, startRedisCluster } from '../../../support/redis-cluster';
 
 let cluster: RedisCluster | undefined;
 let client: Cluster | undefined;

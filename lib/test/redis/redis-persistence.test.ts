@@ -3,7 +3,7 @@
 import Redis from 'ioredis';
 import { checkRedisPersistence } from '../../src';
 import { captureLogger } from '../../../test/support/capture-logger';
-import { type RedisServerOptions, startRedisServer } from '../../../test/support/redis-server';
+import { type RedisServerOptions, startRedisServer } from '../../../support/redis-server';
 
 async function check(options: RedisServerOptions) {
   const server = await startRedisServer(options);

@@ -6,7 +6,7 @@ import { RedisProbe } from '../../../bench/redis/redis-probe';
 import type { TokenManager } from '../../src';
 import { SCRIPT_COMMANDS } from '../../src/redis/redis-token-store-scripts';
 import { type Harness, REDIS_URL, createHarness } from '../../../test/support/manager-harness';
-import { type RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { type RedisServer, startRedisServer } from '../../../support/redis-server';
 import { holdNextAnswer } from '../../../test/support/sim-server';
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;

@@ -8,7 +8,7 @@ import { createTokenManager } from '../../src';
 import { StoreLossWatch } from '../../src/redis/store-loss-watch';
 import { captureLogger } from '../../../test/support/capture-logger';
 import { sample } from '../../../test/support/prom-text';
-import { type RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { type RedisServer, startRedisServer } from '../../../support/redis-server';
 
 let server: RedisServer;
 let admin: Redis;

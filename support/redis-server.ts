@@ -12,6 +12,12 @@ export interface RedisServerOptions {
   aof?: boolean;
   /** More `redis-server` arguments, e.g. `['--rename-command', 'CONFIG', '']`. */
   args?: string[];
+  /** A configuration file, given to `redis-server` before the arguments (a sentinel needs one it can rewrite). */
+  configFile?: string;
+  /** The port; default a free one. */
+  port?: number;
+  /** What the process prints once it listens. Default Redis's `Ready to accept connections`. */
+  readyLine?: string;
 }
 
 export interface RedisServer {
@@ -53,12 +59,13 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'jtr-redis-'));
   const persistence = options.aof
     ? ['--appendonly', 'yes', '--appendfsync', 'always']
     : ['--appendonly', 'no'];
   const args = [
+    ...(options.configFile ? [options.configFile] : []),
     '--port',
     String(port),
     '--bind',
@@ -70,6 +77,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     ...persistence,
     ...(options.args ?? []),
   ];
+  const readyLine = options.readyLine ?? 'Ready to accept connections';
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
@@ -82,7 +90,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       let output = '';
       server.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
+        if (output.includes(readyLine)) resolve();
       });
       server.once('exit', (code) => reject(new Error(`redis-server exited early (${code}): ${output}`)));
     });
