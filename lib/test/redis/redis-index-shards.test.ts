@@ -7,6 +7,7 @@ import { RedisTokenStore } from '../../src/redis/redis-token-store';
 import { INDEX_SHARDS, indexShard } from '../../src/redis/redis-token-keys';
 import type { StoredRecord } from '../../src/store/token-store';
 import type { TokenRecord, UserRef } from '../../src/types';
+import { type Harness, SITE, createHarness } from '../../../test/support/manager-harness';
 import { recordingLogger } from './redis-fixtures';
 
 const T0 = 1_700_000_000_000;
@@ -143,4 +144,67 @@ test('the first listing rebuilds the unsharded {idx} indexes of an earlier versi
   // By hand, again: idempotent, and nothing left to delete.
   await expect(store.rebuildIndexes()).resolves.toEqual({ records: 12, legacyKeysDeleted: 0 });
   expect(logger.info).toHaveBeenCalledTimes(1);
+});
+
+describe('the sweepers', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  test('the in-doubt sweeper and the keep-alive each reach a chain in every one of the 16 shards', async () => {
+    // One tenant per shard, one user each, each an account of the simulator.
+    const users: UserRef[] = [];
+    for (let i = 0; users.length < INDEX_SHARDS; i++) {
+      const clientKey = `tenant-${i}.atlassian.net`;
+      if (!users.some((u) => indexShard(u.clientKey) === indexShard(clientKey)))
+        users.push({ clientKey, accountId: `sweep-user-${i}` });
+    }
+    const accounts = users.map(({ accountId }) => ({
+      accountId,
+      name: accountId,
+      email: `${accountId}@example.com`,
+      siteIds: [SITE.cloudId],
+    }));
+    h = await createHarness(
+      'redis',
+      { tokenRequestAttempts: 1, keepAliveRatePerSecond: 10_000 },
+      { sim: { accounts } },
+    );
+    const sim = h.server.sim;
+    for (const user of users) await h.manager.save(user, sim.consent(user.accountId), SITE);
+
+    // Every rotation is committed by the server but answered with a 5xx: 16 chains in doubt.
+    sim.scriptOutcomes(users.map(() => 'server_error_after_commit'));
+    h.expire();
+    for (const user of users)
+      await expect(h.manager.getAccessToken(user)).rejects.toMatchObject({ status: 503 });
+    await h.manager.whenIdle();
+    for (const user of users) expect((await h.manager.status(user))?.state).toBe('in_doubt');
+
+    // One sweep finds and recovers all 16, reusing each previous token inside the leeway.
+    sim.clock.advance(60_000);
+    await expect(h.manager.recoverInDoubt()).resolves.toBe(INDEX_SHARDS);
+    expect(sim.stats()).toMatchObject({
+      rotations: INDEX_SHARDS,
+      leewayReuses: INDEX_SHARDS,
+      revocations: 0,
+    });
+    for (const user of users) expect((await h.manager.status(user))?.state).toBe('active');
+
+    // 31 days on, one keep-alive sweep rotates every chain, in every shard, once.
+    sim.clock.advance(31 * 24 * 3_600_000);
+    await expect(h.manager.keepAlive()).resolves.toEqual({
+      swept: true,
+      rotated: INDEX_SHARDS,
+      failed: 0,
+      skipped: 0,
+    });
+    expect(sim.stats()).toMatchObject({
+      rotations: 2 * INDEX_SHARDS,
+      leewayReuses: INDEX_SHARDS,
+      revocations: 0,
+    });
+  });
 });
