@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server';
+import { type RedisServer, type RedisServerOptions, freePort, startRedisServer } from './redis-server';
 
 const run = promisify(execFile);
 
@@ -33,11 +33,22 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const replicas = options.replicasPerMaster ?? 0;
   const count = masters * (1 + replicas);
   const nodes = await Promise.all(
-    Array.from({ length: count }, (_, index) => {
+    Array.from({ length: count }, async (_, index) => {
       const own = options.node?.(index) ?? {};
+      // The bus port defaults to the port + 10 000, which can land in the ephemeral range and be
+      // taken by some client's source port (the node then fails to start): pick a free one too.
+      const busPort = await freePort();
       return startRedisServer({
         ...own,
-        args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', ...(own.args ?? [])],
+        args: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-node-timeout',
+          '2000',
+          '--cluster-port',
+          String(busPort),
+          ...(own.args ?? []),
+        ],
       });
     }),
   );

@@ -50,7 +50,7 @@ function kindOf(key: string): string {
   if (key.includes(':lock:')) return 'lock';
   if (key.includes(':u:')) return 'record';
   if (key.endsWith(':users')) return 'tenant set';
-  if (key.includes('{idx}')) return 'index';
+  if (key.includes('{idx:')) return 'index';
   return 'other';
 }
 

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { MemoryTokenStore, createTokenManager } from 'jira-token-rotation';
 import type { TokenManager, TokenManagerOptions, UserRef } from 'jira-token-rotation';
-import { DEFAULT_SITES } from '../../sim';
+import { DEFAULT_SITES, type SimulatorOptions } from '../../sim';
 import { type CaptureLogger, captureLogger } from '../../support/capture-logger';
 import { type FetchProbe, fetchProbe } from '../../support/fetch-probe';
 import { type SimServer, startSim } from '../../support/sim-server';
@@ -41,6 +41,8 @@ export interface HarnessOptions {
    * a client of its own and the factory's fail-fast options, as separate processes would.
    */
   redisUrl?: string;
+  /** Options of the simulator (more accounts, for tests of many users). */
+  sim?: SimulatorOptions;
 }
 
 export async function createHarness(
@@ -48,7 +50,7 @@ export async function createHarness(
   overrides: Partial<TokenManagerOptions> = {},
   options: HarnessOptions = {},
 ): Promise<Harness> {
-  const server = await startSim();
+  const server = await startSim(options.sim);
   const probe = fetchProbe();
   const logger = captureLogger();
   const keyPrefix = `jtr-test:${randomUUID()}:`;

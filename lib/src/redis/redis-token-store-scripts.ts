@@ -1,5 +1,5 @@
 // The Lua scripts of RedisTokenStore: each touches the keys of one Cluster slot only, either one
-// tenant's (records, tenant set) or the global indexes' (`{idx}`).
+// tenant's (records, tenant set) or one index shard's (`{idx:<shard>}`).
 
 import type { Cluster, Redis } from 'ioredis';
 import { INDEXED_STATES } from '../store/token-store-indexes';
@@ -60,7 +60,7 @@ for _, member in ipairs(members) do
   deleted = deleted + redis.call('DEL', ARGV[1] .. member)
 end
 redis.call('DEL', KEYS[1])
--- The members go back to the caller, which removes them from the global indexes (another slot).
+-- The members go back to the caller, which removes them from the index shard (another slot).
 local result = { deleted }
 for _, member in ipairs(members) do result[#result + 1] = member end
 return result
@@ -69,8 +69,9 @@ return result
 /**
  * The index upkeep after a write, in one round trip instead of one command per index.
  * KEYS: the state indexes (rotating, in_doubt, reauthorization_required, in that order), then the
- * idle index; all carry the `{idx}` hash tag, so they share one Cluster slot, and none is a record
- * key (a record sits in its tenant's slot, so the compare-and-set cannot do this itself).
+ * idle index, all of the tenant's shard: they carry its `{idx:<shard>}` hash tag, so they share one
+ * Cluster slot, and none is a record key (a record sits in its tenant's slot, so the
+ * compare-and-set cannot do this itself).
  * ARGV: member, the 1-based position in KEYS of the new state's index (0 for `active`), its score,
  * the idle score. Returns how many entries of other states it removed.
  */

@@ -20,6 +20,7 @@ import { assertUserRef, encodeAccountId, encodeClientKey, parseUserId } from '..
 import { RedisRecordReader, compareAndSetArguments } from './redis-record-codec';
 import { storeBoundary } from './redis-store-errors';
 import { RedisTokenIndexes } from './redis-token-indexes';
+import { type IndexRebuild, LegacyIndexMigration, rebuildIndexes } from './redis-index-rebuild';
 import { RedisTokenKeys } from './redis-token-keys';
 import { RedisTokenListings } from './redis-token-listings';
 import { defineTokenStoreScripts, type TokenStoreScripts } from './redis-token-store-scripts';
@@ -41,8 +42,9 @@ export interface RedisTokenStoreOptions {
   /** Where warnings about index upkeep and unreadable records go. Default: {@link silentLogger}. */
   logger?: Logger;
   /**
-   * The clock, in epoch ms. Default `Date.now`. Only used to tell a stale index entry from the entry
-   * of a write in progress (see {@link RedisTokenStore.listByState}).
+   * The clock, in epoch ms. Default `Date.now`. Used to decide when a state index entry whose record
+   * is in another state is removed (see {@link RedisTokenStore.listByState}), and to log failed
+   * index upkeep at most once a minute.
    */
   now?: () => number;
 }
@@ -55,31 +57,41 @@ export interface RedisTokenStoreOptions {
  * `<prefix>{t:<clientKey>}:users` holds the encoded account ids. Both carry the tenant's hash tag,
  * so they share a Cluster slot and one Lua script updates them atomically.
  *
- * **Indexes.** Sorted sets `<prefix>{idx}:state:<state>` (scored by lease end, in-doubt deadline
- * or 0) and `<prefix>{idx}:idle` (scored by `lastRotatedAt`), whose members are
- * {@link userId}s. They span tenants, so they live in a slot of their own and are updated by
- * separate commands, never inside a record's Lua script. An index is therefore a superset hint: every
- * listing re-reads each record and returns only what is really there. To keep it a superset:
- * - a write into a non-active state adds the index entry before the compare-and-set, so a process
- *   that dies between the two leaves an extra entry, never a record the sweeper cannot find;
+ * **Indexes.** Sorted sets `<prefix>{idx:<shard>}:state:<state>` (scored by lease end, in-doubt
+ * deadline or 0) and `<prefix>{idx:<shard>}:idle` (scored by `lastRotatedAt`), whose members are
+ * {@link userId}s. A tenant's users are indexed in one of 16 shards (`INDEX_SHARDS`) (a hash of
+ * its client key), each shard with a hash tag, hence a Cluster slot, of its own: no one slot is on
+ * every tenant's write path, and the listings read every shard. An index spans tenants, so it is
+ * never in a record's slot and never written by a record's Lua script: it is a superset hint, and
+ * every listing re-reads each record and returns only what is really there. Its rules:
+ * - nothing is written to an index before a record's compare-and-set. The upkeep (one script on
+ *   the tenant's shard) is sent as soon as the compare-and-set answers, before the caller's next
+ *   command, and is not waited for: a process that dies before sending it never made the token
+ *   request that the lease was for, so nothing is in doubt. An upkeep that fails is counted, logged
+ *   at most once a minute ({@link RedisTokenStore.indexHealth}), and retried by the next listings;
+ *   it never fails the write;
  * - whoever removes index entries (after a write, a delete, or when cleaning stale entries)
  *   re-reads those users' records afterwards and re-adds the entries their current records need,
  *   so a removal racing a concurrent write cannot drop the writer's entry (a writer that finds its
- *   own record still in place has nothing to re-add: no later write has committed yet).
- * Index upkeep after a successful write runs after {@link RedisTokenStore.compareAndSet} resolves
- * (one script on the `{idx}` slot, sent before it resolves; {@link RedisTokenStore.settled} waits
- * for it) and only logs its failures: the write's result stands.
+ *   own record still in place has nothing to re-add: no later write has committed yet);
+ * - a listing that meets a record in another non-active state than the index it was listed from
+ *   adds the entry that state needs, so a lost upkeep is repaired by the next sweep.
+ * {@link RedisTokenStore.settled} waits for the upkeep. {@link RedisTokenStore.rebuildIndexes}
+ * rebuilds the indexes from the records (and deletes the unsharded `<prefix>{idx}:…` keys of
+ * versions before the sharding).
  *
  * **Errors.** Redis and connection failures become {@link StoreUnavailableError} (HTTP 503,
  * `Retry-After`); argument errors are `TypeError`s; a stored record that is not a well-formed
  * record is a {@link MalformedStoredRecordError}.
  */
 export class RedisTokenStore implements TokenStore {
+  private readonly redis: Redis | Cluster;
   private readonly scripts: TokenStoreScripts;
   private readonly keys: RedisTokenKeys;
   private readonly reader: RedisRecordReader;
   private readonly indexes: RedisTokenIndexes;
   private readonly listings: RedisTokenListings;
+  private readonly migration: LegacyIndexMigration;
 
   constructor(options: RedisTokenStoreOptions) {
     if (typeof options !== 'object' || options === null)
@@ -98,11 +110,19 @@ export class RedisTokenStore implements TokenStore {
       throw new TypeError('RedisTokenStore option keyPrefix must be a string without { or }');
     }
     if (typeof now !== 'function') throw new TypeError('RedisTokenStore option now must be a function');
+    this.redis = redis;
     this.scripts = defineTokenStoreScripts(redis);
     this.keys = new RedisTokenKeys(keyPrefix);
     this.reader = new RedisRecordReader(redis, this.keys, logger);
-    this.indexes = new RedisTokenIndexes(redis, this.scripts, this.keys, this.reader, logger);
+    this.indexes = new RedisTokenIndexes(redis, this.scripts, this.keys, this.reader, logger, now);
     this.listings = new RedisTokenListings(redis, this.keys, this.reader, this.indexes, now);
+    this.migration = new LegacyIndexMigration(
+      redis,
+      this.keys,
+      () => this.rebuildIndexes(),
+      this.indexes,
+      logger,
+    );
   }
 
   async get(user: UserRef): Promise<TokenRecord | null> {
@@ -113,19 +133,19 @@ export class RedisTokenStore implements TokenStore {
   async compareAndSet(user: UserRef, expected: RecordVersion | null, record: TokenRecord): Promise<boolean> {
     assertUserRef(user);
     assertCompareAndSetArguments(expected, record);
-    const written = await storeBoundary(async () => {
-      // Index before the write (see the class comment): an entry without its state is harmless,
-      // a record in doubt that no sweeper can find is a token family lost (invariant 5).
-      await this.indexes.addBeforeWrite(user, record);
-      return this.scripts.compareAndSet(
+    // Only the record's own slot is on this path: no index is written before the compare-and-set
+    // (see the class comment), so an index node that is paused or down cannot fail a rotation.
+    const written = await storeBoundary(() =>
+      this.scripts.compareAndSet(
         { record: this.keys.record(user), tenant: this.keys.tenant(user.clientKey) },
         compareAndSetArguments(user, expected, record),
-      );
-    });
+      ),
+    );
     // The upkeep's script is sent now, before this resolves, but not waited for: the caller's next
-    // step (the notice that wakes waiters in other processes) must not queue behind it. On one
-    // Redis it shares the connection with the caller's next write and unlock, so it runs first;
-    // where it may not (Cluster nodes), the re-read after a removal covers the reordering.
+    // step (the token request, or the notice that wakes waiters in other processes) must not queue
+    // behind it. On one Redis it shares the connection with the caller's next write and unlock, so
+    // it runs first; where it may not (Cluster nodes), the re-read after a removal covers the
+    // reordering.
     if (written) this.indexes.afterWrite(user, record);
     return written;
   }
@@ -168,17 +188,21 @@ export class RedisTokenStore implements TokenStore {
    * Up to `limit` records in `state`, in index order: soonest lease end or in-doubt deadline first.
    *
    * Reads a few candidates per record asked for, re-reads each record, and returns only those
-   * really in `state`. It removes the stale entries it meets: members whose record is gone at once,
-   * members whose record is in another state once the entry's score has passed. A write in progress
-   * has added its entry (with its new lease end or deadline, still ahead) but not yet written the
-   * record, and removing that entry could lose the record if the writer then died. So a listing can
-   * return fewer than `limit` records while more exist; the next listing finds them.
+   * really in `state`, reading every shard and merging them. It removes the stale entries it meets:
+   * members whose record is gone at once, members whose record is in another state once the entry's
+   * score has passed (until then they are left alone: the upkeeps of one user's writes can arrive
+   * out of order on a Cluster, and the re-read after each removal, not this delay, is what keeps a
+   * needed entry). A record it finds in another non-active state gets that state's entry, which
+   * repairs an upkeep that failed or never ran. A shard that cannot be read is skipped, counted and
+   * logged; only when none can be read does the listing fail. A listing can return fewer than
+   * `limit` records while more exist; the next listing finds them.
    */
   async listByState(state: IndexedState, limit: number): Promise<StoredRecord[]> {
     if (!isIndexedState(state))
       throw new TypeError('state must be rotating, in_doubt or reauthorization_required');
     assertLimit(limit);
     if (limit === 0) return [];
+    await this.migration.ensure();
     return storeBoundary(() => this.listings.byState(state, limit));
   }
 
@@ -192,6 +216,7 @@ export class RedisTokenStore implements TokenStore {
     assertInstant('before', before);
     assertLimit(limit);
     if (limit === 0) return [];
+    await this.migration.ensure();
     return storeBoundary(() => this.listings.idleSince(before, limit));
   }
 
@@ -207,14 +232,37 @@ export class RedisTokenStore implements TokenStore {
   }
 
   /**
-   * One page of every tenant's records: ZSCAN of the idle index, which holds every record (it is a
-   * superset hint like the other indexes: a record whose index upkeep failed is listed again after
-   * its next write). Gone and malformed records are skipped.
+   * One page of every tenant's records: ZSCAN of each shard's idle index in turn, which together
+   * hold every record (a superset hint like the other indexes: a record whose index upkeep failed
+   * is listed again once the upkeep is retried or after its next write). Gone and malformed records
+   * are skipped. A page can be empty and still have a cursor (an empty shard).
    */
   async listAll(cursor: string | undefined, limit: number): Promise<StoredPage> {
     assertCursor(cursor);
     assertPageLimit(limit);
+    await this.migration.ensure();
     return storeBoundary(() => this.listings.allPage(cursor, limit));
+  }
+
+  /**
+   * Rebuilds the indexes from the records: a SCAN of every record key (on every primary of a
+   * Cluster) re-adds each record's entries in its shard, then the unsharded `<prefix>{idx}:…` keys
+   * of versions before the sharding are deleted. The store runs it by itself at its first listing
+   * when those keys are still there (the upgrade from such a version); call it after losing an
+   * index node's data.
+   * Idempotent, safe while the store is in use; it reads every record, so it costs one `HMGET` per
+   * record.
+   */
+  async rebuildIndexes(): Promise<IndexRebuild> {
+    return storeBoundary(() => rebuildIndexes(this.redis, this.keys, this.reader, this.indexes));
+  }
+
+  /**
+   * How index upkeep fares: `failures` counts every failed upkeep or unreadable shard since the
+   * store was made; `unindexed` is how many writes wait for their upkeep to be retried.
+   */
+  indexHealth(): { failures: number; unindexed: number } {
+    return { failures: this.indexes.failures.count, unindexed: this.indexes.unindexedCount };
   }
 
   /** Waits for index upkeep still running; the client stays open (closing it is the owner's business). */

@@ -107,10 +107,11 @@ export function assertPageLimit(limit: unknown): asserts limit is number {
 
 /**
  * @throws TypeError unless `cursor` is `undefined` (the first page) or what a page returned: both
- * stores' cursors are unsigned decimal integers (Redis's SCAN cursors are 64-bit).
+ * stores' cursors are unsigned decimal integers (Redis's SCAN cursors are 64-bit, up to 20 digits;
+ * the Redis store's `listAll` puts a 2-digit index shard in front of one).
  */
 export function assertCursor(cursor: unknown): asserts cursor is string | undefined {
-  if (cursor !== undefined && (typeof cursor !== 'string' || !/^\d{1,20}$/.test(cursor))) {
+  if (cursor !== undefined && (typeof cursor !== 'string' || !/^\d{1,22}$/.test(cursor))) {
     throw new TypeError('cursor must be undefined or the cursor of a previous page');
   }
 }

@@ -1,5 +1,6 @@
-// What the Redis lock and notice channel suites share: throwaway redis-servers for the tests where
-// Redis dies or comes late, recording loggers, and the connections Redis lists by name.
+// What the Redis suites share: throwaway redis-servers for the tests where
+// Redis dies or comes late, recording loggers, the commands a client sends, and the connections
+// Redis lists by name.
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,17 @@ export const REDIS_PORT = 6379;
 
 export function recordingLogger(): Logger & { [K in keyof Logger]: jest.Mock } {
   return { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+}
+
+/** Records the names of the commands `redis` sends from now on, in order. */
+export function recordCommands(redis: Redis): string[] {
+  const sent: string[] = [];
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    sent.push(command.name);
+    return (send as (...args: unknown[]) => unknown)(command, ...rest);
+  }) as Redis['sendCommand'];
+  return sent;
 }
 
 export async function freePort(): Promise<number> {

@@ -6,9 +6,11 @@ import Redis from 'ioredis';
 import { StoreUnavailableError } from '../../src/errors';
 import type { Logger } from '../../src/logger';
 import { RedisTokenStore } from '../../src/redis/redis-token-store';
+import { INDEX_SHARDS, indexShard } from '../../src/redis/redis-token-keys';
 import { SCRIPT_COMMANDS } from '../../src/redis/redis-token-store-scripts';
 import { MalformedStoredRecordError } from '../../src/store/token-store-validation';
 import type { TokenRecord, UserRef } from '../../src/types';
+import { recordCommands } from './redis-fixtures';
 
 const T0 = 1_700_000_000_000;
 const FILE_PREFIX = `jtr-test:redis-store:${process.pid}:${randomUUID().slice(0, 8)}:`;
@@ -65,7 +67,9 @@ let store: RedisTokenStore;
 
 const recordKey = (user: UserRef): string => `${prefix}{t:${b64(user.clientKey)}}:u:${b64(user.accountId)}`;
 const tenantKey = (clientKey: string): string => `${prefix}{t:${b64(clientKey)}}:users`;
-const indexKey = (name: string): string => `${prefix}{idx}:${name}`;
+/** The index `name` of the shard of `clientKey` (the tenant of `u(n)` unless given). */
+const indexKey = (name: string, clientKey = 'tenant-1'): string =>
+  `${prefix}{idx:${indexShard(clientKey)}}:${name}`;
 const member = (user: UserRef): string => `${b64(user.clientKey)}.${b64(user.accountId)}`;
 
 async function keysUnder(pattern: string): Promise<string[]> {
@@ -127,7 +131,12 @@ describe('RedisTokenStore keys', () => {
 
     expect(recordKey(user)).toBe(`${prefix}{t:eHt5fTp6}:u:NTU3MDU4OmFiYw`);
     await expect(keysUnder(`${prefix}*`)).resolves.toEqual(
-      [recordKey(user), tenantKey(user.clientKey), indexKey('idle'), indexKey('state:in_doubt')].sort(),
+      [
+        recordKey(user),
+        tenantKey(user.clientKey),
+        indexKey('idle', user.clientKey),
+        indexKey('state:in_doubt', user.clientKey),
+      ].sort(),
     );
     await expect(redis.type(recordKey(user))).resolves.toBe('hash');
     const hash = await redis.hgetall(recordKey(user));
@@ -139,17 +148,16 @@ describe('RedisTokenStore keys', () => {
     });
     expect(JSON.parse(hash.record)).toEqual(second);
     await expect(redis.smembers(tenantKey(user.clientKey))).resolves.toEqual([b64(user.accountId)]);
-    await expect(redis.zrange(indexKey('state:in_doubt'), 0, -1, 'WITHSCORES')).resolves.toEqual([
-      member(user),
-      String(T0 + 540_000),
-    ]);
-    await expect(redis.zrange(indexKey('idle'), 0, -1, 'WITHSCORES')).resolves.toEqual([
+    await expect(
+      redis.zrange(indexKey('state:in_doubt', user.clientKey), 0, -1, 'WITHSCORES'),
+    ).resolves.toEqual([member(user), String(T0 + 540_000)]);
+    await expect(redis.zrange(indexKey('idle', user.clientKey), 0, -1, 'WITHSCORES')).resolves.toEqual([
       member(user),
       String(T0 + 5),
     ]);
   });
 
-  it('keeps a record and its tenant set in the tenant slot, and every index in one other slot', async () => {
+  it("keeps a record and its tenant set in the tenant slot, and the tenant's indexes in its shard's slot", async () => {
     const tenants = ['a', 'a:b', 'x{y}', '*', 'line\nbreak', 'ünïcødé', '{idx}'];
     for (const clientKey of tenants) {
       const someone = { clientKey, accountId: `${clientKey}:1` };
@@ -158,18 +166,37 @@ describe('RedisTokenStore keys', () => {
       expect(keySlot(recordKey({ clientKey, accountId: 'other}{' }))).toBe(slot);
       expect(keySlot(tenantKey(clientKey))).toBe(slot);
       await store.compareAndSet(someone, null, record());
+      await store.settled();
+      // The tenant's entry is in its shard's idle index, under the shard's own hash tag.
+      await expect(redis.zscore(indexKey('idle', clientKey), member(someone))).resolves.toBe(String(T0));
+      const shardSlot = crc16(`idx:${indexShard(clientKey)}`) % 16384;
+      for (const name of ['idle', 'state:rotating', 'state:in_doubt', 'state:reauthorization_required']) {
+        expect(keySlot(indexKey(name, clientKey))).toBe(shardSlot);
+      }
     }
-    // Every key the store wrote is one of those computed above, or an index.
+    // Every key the store wrote is one of those computed above, or an index shard.
     const written = await keysUnder(`${prefix}*`);
     const tenantKeys = tenants.flatMap((clientKey) => [
       recordKey({ clientKey, accountId: `${clientKey}:1` }),
       tenantKey(clientKey),
     ]);
-    expect(written).toEqual([...tenantKeys, indexKey('idle')].sort());
-    const indexSlot = crc16('idx') % 16384;
-    for (const name of ['idle', 'state:rotating', 'state:in_doubt', 'state:reauthorization_required']) {
-      expect(keySlot(indexKey(name))).toBe(indexSlot);
-    }
+    const shards = [...new Set(tenants.map((clientKey) => indexKey('idle', clientKey)))];
+    expect(written).toEqual([...tenantKeys, ...shards].sort());
+    // No key in the unsharded `{idx}` slot of earlier versions.
+    expect(written.filter((key) => keySlot(key) === crc16('idx') % 16384)).toEqual([]);
+  });
+
+  it('spreads tenants over 16 shards by FNV-1a of the client key, each shard in a slot of its own', () => {
+    expect(INDEX_SHARDS).toBe(16);
+    // FNV-1a 32-bit of the UTF-8 bytes: the published test vectors, modulo 16.
+    expect(indexShard('')).toBe(0x811c9dc5 % 16);
+    expect(indexShard('a')).toBe(0xe40c292c % 16);
+    expect(indexShard('foobar')).toBe(0xbf9cf968 % 16);
+    const counts = new Array<number>(INDEX_SHARDS).fill(0);
+    for (let i = 0; i < 1600; i++) counts[indexShard(`tenant-${i}.atlassian.net`)] += 1;
+    expect(Math.min(...counts)).toBeGreaterThan(60);
+    const slots = new Set(Array.from({ length: INDEX_SHARDS }, (_, shard) => crc16(`idx:${shard}`) % 16384));
+    expect(slots.size).toBe(INDEX_SHARDS);
   });
 
   it("deletes one user's record hash, tenant-set member and index entries", async () => {
@@ -180,10 +207,10 @@ describe('RedisTokenStore keys', () => {
     await expect(store.delete(user)).resolves.toBe(true);
 
     await expect(keysUnder(`${prefix}*`)).resolves.toEqual(
-      [recordKey(other), tenantKey(user.clientKey), indexKey('idle')].sort(),
+      [recordKey(other), tenantKey(user.clientKey), indexKey('idle', user.clientKey)].sort(),
     );
     await expect(redis.smembers(tenantKey(user.clientKey))).resolves.toEqual([b64('other')]);
-    await expect(redis.zrange(indexKey('idle'), 0, -1)).resolves.toEqual([member(other)]);
+    await expect(redis.zrange(indexKey('idle', user.clientKey), 0, -1)).resolves.toEqual([member(other)]);
   });
 
   it('purges one tenant: its record hashes, its set and its index entries, nothing else', async () => {
@@ -196,10 +223,15 @@ describe('RedisTokenStore keys', () => {
     await expect(store.deleteTenant('a')).resolves.toBe(2);
 
     await expect(keysUnder(`${prefix}*`)).resolves.toEqual(
-      [recordKey(ab), tenantKey('a:b'), indexKey('idle'), indexKey('state:reauthorization_required')].sort(),
+      [
+        recordKey(ab),
+        tenantKey('a:b'),
+        indexKey('idle', 'a:b'),
+        indexKey('state:reauthorization_required', 'a:b'),
+      ].sort(),
     );
-    await expect(redis.zrange(indexKey('idle'), 0, -1)).resolves.toEqual([member(ab)]);
-    await expect(redis.zrange(indexKey('state:reauthorization_required'), 0, -1)).resolves.toEqual([
+    await expect(redis.zrange(indexKey('idle', 'a:b'), 0, -1)).resolves.toEqual([member(ab)]);
+    await expect(redis.zrange(indexKey('state:reauthorization_required', 'a:b'), 0, -1)).resolves.toEqual([
       member(ab),
     ]);
   });
@@ -208,34 +240,115 @@ describe('RedisTokenStore keys', () => {
 describe('RedisTokenStore indexes', () => {
   const u = (n: number): UserRef => ({ clientKey: 'tenant-1', accountId: `user-${n}` });
 
-  it('indexes a record before writing it, so a crash between the two leaves it findable', async () => {
+  it('writes no index before the compare-and-set: a write that fails leaves every index untouched', async () => {
     const client = redis.duplicate();
     try {
-      const crashing = storeOn(client);
-      await crashing.compareAndSet(u(1), null, record());
-      // The process "dies" after the index entry, before the Lua compare-and-set.
+      const failing = storeOn(client);
+      await failing.compareAndSet(u(1), null, record());
+      await failing.settled();
+      const sent = recordCommands(client);
+      // The record's slot fails (its node paused, or the process dies) at the compare-and-set.
       standIn(client, SCRIPT_COMMANDS.compareAndSet, () =>
         Promise.reject(new Error('Connection is closed.')),
       );
 
       await expect(
-        crashing.compareAndSet(
+        failing.compareAndSet(
           u(1),
           { generation: 'gen-1', version: 1 },
           record({ version: 2, ...inDoubt(T0 + 540_000) }),
         ),
       ).rejects.toBeInstanceOf(StoreUnavailableError);
+      await failing.settled();
 
-      await expect(redis.zscore(indexKey('state:in_doubt'), member(u(1)))).resolves.toBe(
-        String(T0 + 540_000),
-      );
+      // Not one command reached Redis: no index write waits in front of the compare-and-set.
+      expect(sent).toEqual([]);
+      await expect(redis.zscore(indexKey('state:in_doubt'), member(u(1)))).resolves.toBeNull();
       await expect(store.get(u(1))).resolves.toEqual(record());
     } finally {
       await client.quit();
     }
   });
 
-  it('re-adds its own entry after the write, undoing a cleanup that ran between index and write', async () => {
+  it('counts failed upkeeps, warns at most once a minute, and the next listing indexes the writes again', async () => {
+    const client = redis.duplicate();
+    try {
+      const flaky = storeOn(client, { logger });
+      for (const n of [1, 2, 3]) await flaky.compareAndSet(u(n), null, record());
+      await flaky.settled();
+      // The index shard's node stops answering: three writes into in_doubt lose their upkeep.
+      const real = standIn(client, SCRIPT_COMMANDS.indexWritten, () =>
+        Promise.reject(new Error('Command timed out')),
+      );
+      for (const n of [1, 2, 3]) {
+        await expect(
+          flaky.compareAndSet(
+            u(n),
+            { generation: 'gen-1', version: 1 },
+            record({ version: 2, ...inDoubt(T0 + n) }),
+          ),
+        ).resolves.toBe(true);
+      }
+      await flaky.settled();
+      expect(flaky.indexHealth()).toEqual({ failures: 3, unindexed: 3 });
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      expect(logger.warn.mock.calls[0][0]).toMatchObject({ operation: 'compareAndSet', failures: 1 });
+      await expect(redis.zcard(indexKey('state:in_doubt'))).resolves.toBe(0);
+      // A minute later, the next failure is logged with the two kept quiet before it.
+      now = T0 + 60_000;
+      await expect(
+        flaky.compareAndSet(
+          u(1),
+          { generation: 'gen-1', version: 2 },
+          record({ version: 3, ...inDoubt(T0 + 1) }),
+        ),
+      ).resolves.toBe(true);
+      await flaky.settled();
+      expect(logger.warn).toHaveBeenCalledTimes(2);
+      expect(logger.warn.mock.calls[1][0]).toMatchObject({ operation: 'compareAndSet', failures: 3 });
+      expect(flaky.indexHealth()).toEqual({ failures: 4, unindexed: 3 });
+      now = T0;
+
+      // The node is back. A listing (the sweeper's) starts the retry; the one after finds them all.
+      standIn(client, SCRIPT_COMMANDS.indexWritten, real);
+      await flaky.listByState('in_doubt', 10);
+      await flaky.settled();
+      expect(flaky.indexHealth()).toEqual({ failures: 4, unindexed: 0 });
+      // u1's entry is its last write's (version 3), not the one that failed first.
+      await expect(flaky.listByState('in_doubt', 10)).resolves.toEqual([
+        { user: u(1), record: record({ version: 3, ...inDoubt(T0 + 1) }) },
+        ...[2, 3].map((n) => ({ user: u(n), record: record({ version: 2, ...inDoubt(T0 + n) }) })),
+      ]);
+      expect(logger.warn).toHaveBeenCalledTimes(2);
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it('a listing adds the entry of a record it finds in another non-active state (its upkeep was lost)', async () => {
+    const inDoubtRecord = record({ version: 2, ...inDoubt(T0 + 540_000) });
+    await store.compareAndSet(u(1), null, record());
+    await store.compareAndSet(u(1), { generation: 'gen-1', version: 1 }, inDoubtRecord);
+    await store.settled();
+    // A recovery's lease was written, and its holder died before its upkeep was sent: the record is
+    // rotating (still in doubt), the rotating index does not know it.
+    const lease = { fence: 'f', startedAt: T0, until: T0 + 25_000 };
+    await redis.hset(recordKey(u(1)), {
+      version: '3',
+      state: 'rotating',
+      record: JSON.stringify({ ...inDoubtRecord, version: 3, state: 'rotating', lease }),
+    });
+    await expect(store.listByState('rotating', 10)).resolves.toEqual([]);
+
+    // The in_doubt listing meets it, and files it where it now belongs.
+    await expect(store.listByState('in_doubt', 10)).resolves.toEqual([]);
+    await expect(redis.zscore(indexKey('state:rotating'), member(u(1)))).resolves.toBe(String(T0 + 25_000));
+    await expect(store.listByState('rotating', 10)).resolves.toEqual([
+      { user: u(1), record: { ...inDoubtRecord, version: 3, state: 'rotating', lease } },
+    ]);
+  });
+
+  it('indexes a write after it, whatever a cleanup removed just before', async () => {
     const client = redis.duplicate();
     try {
       const racing = storeOn(client);
@@ -323,7 +436,7 @@ describe('RedisTokenStore indexes', () => {
     }
   });
 
-  it('keeps the entry of a write that may be in progress until its deadline, then drops it', async () => {
+  it('keeps an entry whose record is in another state until its score has passed, then drops it', async () => {
     await store.compareAndSet(u(1), null, record());
     await redis.zadd(indexKey('state:in_doubt'), T0 + 540_000, member(u(1)));
 
@@ -411,6 +524,7 @@ describe('RedisTokenStore indexes', () => {
         {
           store: 'RedisTokenStore',
           operation: 'compareAndSet',
+          failures: 1,
           err: { name: 'Error', message: 'Connection is closed.' },
         },
         expect.stringContaining('index upkeep failed'),

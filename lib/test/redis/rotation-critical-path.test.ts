@@ -1,13 +1,16 @@
 // What a rotation asks of Redis, and in which order: the notice that wakes other processes goes
-// out right after the compare-and-set, before index upkeep; and the exact commands per rotation.
+// out right after the compare-and-set, without waiting for index upkeep; nothing is written to an
+// index before a compare-and-set; and the exact commands per rotation.
 
 import Redis from 'ioredis';
 import { RedisProbe } from '../../../bench/redis/redis-probe';
 import type { TokenManager } from '../../src';
+import { indexShard } from '../../src/redis/redis-token-keys';
 import { SCRIPT_COMMANDS } from '../../src/redis/redis-token-store-scripts';
 import { type Harness, REDIS_URL, createHarness } from '../../../test/support/manager-harness';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server';
 import { holdNextAnswer } from '../../../test/support/sim-server';
+import { recordCommands } from './redis-fixtures';
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;
 
@@ -15,7 +18,7 @@ type ScriptFn = (...args: string[]) => Promise<unknown>;
 async function indexScore(h: Harness, index: string): Promise<string | null> {
   const b64 = (value: string): string => Buffer.from(value, 'utf8').toString('base64url');
   const member = `${b64(h.user.clientKey)}.${b64(h.user.accountId)}`;
-  return h.redis!.zscore(`${h.keyPrefix}{idx}:${index}`, member);
+  return h.redis!.zscore(`${h.keyPrefix}{idx:${indexShard(h.user.clientKey)}}:${index}`, member);
 }
 
 describe('the notice of a rotation', () => {
@@ -56,10 +59,10 @@ describe('the notice of a rotation', () => {
     expect(b.accessToken).toBe(a.accessToken);
     expect(h.probe.secrets.has(a.accessToken)).toBe(true);
     expect(h.server.sim.stats()).toMatchObject({ rotations: 1, leewayReuses: 0, revocations: 0 });
-    // Both upkeeps (after the lease, after the rotation) are still held: the entry the lease
-    // added before its write is still there.
+    // Both upkeeps (after the lease, after the rotation) are still held, and nothing was written
+    // to an index before them: the rotation never waited on an index.
     expect(hung).toHaveLength(2);
-    expect(await indexScore(h, 'state:rotating')).not.toBeNull();
+    expect(await indexScore(h, 'state:rotating')).toBeNull();
 
     // Once the upkeep runs, the indexes are what the record needs.
     for (const run of hung) run();
@@ -91,18 +94,7 @@ describe('Redis commands per rotation', () => {
     await probe.close();
   });
 
-  /** The command names a client sends, in order. */
-  function record(redis: Redis): string[] {
-    const sent: string[] = [];
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
-      sent.push(command.name);
-      return (send as (...args: unknown[]) => unknown)(command, ...rest);
-    }) as Redis['sendCommand'];
-    return sent;
-  }
-
-  test('a lone rotation sends 10 commands, 5 of them before the token request', async () => {
+  test('a lone rotation sends 9 commands, 4 of them before the token request', async () => {
     h = await createHarness('redis', {}, { redisUrl: server.url });
     client = new Redis(server.url);
     const manager: TokenManager = h.sibling({ redis: client });
@@ -114,7 +106,7 @@ describe('Redis commands per rotation', () => {
     await manager.getAccessToken(h.user);
     await manager.whenIdle();
 
-    const sent = record(client);
+    const sent = recordCommands(client);
     let beforeTokenRequest: string[] = [];
     h.probe.interceptNext((send) => {
       beforeTokenRequest = [...sent];
@@ -133,20 +125,22 @@ describe('Redis commands per rotation', () => {
         .filter(([, calls]) => calls !== 0),
     );
     expect(h.server.sim.stats().rotations).toBe(2);
-    // What the app sent, in order. Before the token request: read, lock, index entry and lease CAS,
-    // each awaited in turn, then the lease's index upkeep, sent without waiting for its answer.
-    expect(beforeTokenRequest).toEqual(['hmget', 'evalsha', 'zadd', 'evalsha', 'evalsha']);
+    // What the app sent, in order. Before the token request: read, lock and lease CAS, each awaited
+    // in turn, then the lease's index upkeep, sent without waiting for its answer. (Until the
+    // indexes were sharded, an index entry was ZADDed and awaited before the lease CAS: 10 commands,
+    // 4 round trips before the token request, and an index node on every rotation's critical path.)
+    expect(beforeTokenRequest).toEqual(['hmget', 'evalsha', 'evalsha', 'evalsha']);
     // After the answer: the CAS, then the upkeep and the notice together; then, in either order,
     // the unlock and the upkeep's re-read (it removed the lease's entry).
-    expect(sent.slice(5, 8)).toEqual(['evalsha', 'evalsha', 'publish']);
-    expect(sent.slice(8).sort()).toEqual(['evalsha', 'hmget']);
-    expect(sent).toHaveLength(10);
+    expect(sent.slice(4, 7)).toEqual(['evalsha', 'evalsha', 'publish']);
+    expect(sent.slice(7).sort()).toEqual(['evalsha', 'hmget']);
+    expect(sent).toHaveLength(9);
     // Redis's own count, which adds what the scripts ran: the lock's SELECT, EXISTS, SET and
     // SELECT, GET, DEL; the two CAS's HMGET, HSET, SADD; the upkeeps' ZADD and ZREM per index.
     expect(delta).toEqual({
       hmget: 2 + 2,
       evalsha: 6,
-      zadd: 1 + 3,
+      zadd: 3,
       publish: 1,
       select: 2,
       exists: 1,
