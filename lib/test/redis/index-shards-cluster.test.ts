@@ -9,7 +9,7 @@ import { JiraTokenError } from '../../src/errors';
 import { RedisTokenStore } from '../../src/redis/redis-token-store';
 import type { UserRef } from '../../src/types';
 import { type Harness, SITE, createHarness } from '../../../test/support/manager-harness';
-import { type RedisCluster, startRedisCluster } from '../../../test/support/redis-cluster';
+import { type RedisCluster, startRedisCluster } from '../../../support/redis-cluster';
 
 const b64 = (value: string): string => Buffer.from(value, 'utf8').toString('base64url');
 const member = (user: UserRef): string => `${b64(user.clientKey)}.${b64(user.accountId)}`;
