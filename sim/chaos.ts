@@ -66,12 +66,20 @@ export function parseOutcomes(input: unknown): ScriptedStep[] {
 
 function parseLateCommit(value: object): LateCommit {
   const { outcome, delayMs, clock, ...rest } = value as Record<string, unknown>;
-  if (outcome !== 'commit_late') throw new RangeError('An outcome object must be { outcome: "commit_late", … }');
-  if (Object.keys(rest).length > 0) throw new RangeError(`Unknown late commit field: ${Object.keys(rest)[0]}`);
-  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_LATE_COMMIT_MS) {
+  if (outcome !== 'commit_late')
+    throw new RangeError('An outcome object must be { outcome: "commit_late", … }');
+  if (Object.keys(rest).length > 0)
+    throw new RangeError(`Unknown late commit field: ${Object.keys(rest)[0]}`);
+  if (
+    typeof delayMs !== 'number' ||
+    !Number.isFinite(delayMs) ||
+    delayMs < 0 ||
+    delayMs > MAX_LATE_COMMIT_MS
+  ) {
     throw new RangeError(`delayMs must be a number of milliseconds from 0 to ${MAX_LATE_COMMIT_MS}`);
   }
-  if (clock !== undefined && clock !== 'real' && clock !== 'sim') throw new RangeError("clock must be 'real' or 'sim'");
+  if (clock !== undefined && clock !== 'real' && clock !== 'sim')
+    throw new RangeError("clock must be 'real' or 'sim'");
   return { outcome, delayMs, clock: clock ?? 'real' };
 }
 

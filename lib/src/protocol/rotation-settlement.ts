@@ -126,6 +126,7 @@ export class RotationSettler {
         throw new ClientCredentialsRejectedError(retryAfter);
       }
 
+      case 'not_sent': // every attempt failed before reaching the server: nothing rotated
       case 'not_rotated': {
         if (!(await records.write(user, rotating, next(this.book.attempted(baseline)))))
           return this.lostCas(user);
