@@ -158,7 +158,10 @@ export class RotationSettler {
           );
         }
         await this.publish(user, 'rotated');
-        throw inDoubtError(settings.recoveryIntervalMs);
+        // Before the commit horizon nobody retries, so that is when to come back.
+        throw inDoubtError(
+          inDoubt.retryNotBefore ? inDoubt.retryNotBefore - now() : settings.recoveryIntervalMs,
+        );
       }
     }
   }
