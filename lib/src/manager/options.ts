@@ -7,6 +7,14 @@ import type { RefreshLock } from '../lock/refresh-lock';
 import type { NoticeChannel } from '../notice/notice-channel';
 import type { TokenStore } from '../store/token-store';
 import type { TokenRequestEncoding } from '../oauth/oauth-client';
+import {
+  definedOnly,
+  isFiniteNumber,
+  isRegistry,
+  requireNonNegativeInteger,
+  requireString,
+  requireUrl,
+} from './option-checks';
 
 /** Options of {@link createTokenManager}. Defaults are in {@link DEFAULTS}. */
 export interface TokenManagerOptions {
@@ -269,47 +277,4 @@ function checkKeepAlive(resolved: ResolvedOptions): void {
   const notice = resolved.reconnectNoticeDays;
   if (!isFiniteNumber(notice) || notice < 0 || notice >= lifetime)
     throw new TypeError('reconnectNoticeDays must be a number of days from 0 to below familyLifetimeDays');
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-/** Duck-typed, so a Registry of another copy of prom-client is accepted too. */
-function isRegistry(value: unknown): value is Registry {
-  const registry = value as Partial<Registry> | null;
-  return (
-    typeof registry === 'object' &&
-    registry !== null &&
-    typeof registry.registerMetric === 'function' &&
-    typeof registry.metrics === 'function'
-  );
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function requireString(options: TokenManagerOptions, name: 'clientId' | 'clientSecret'): void {
-  const value = options[name];
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new TypeError(`${name} is required (a non-empty string)`);
-}
-
-function requireUrl(value: unknown, name: string, protocols = ['https:', 'http:']): void {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw new TypeError(`${name} must be an absolute URL`);
-  }
-  if (typeof value !== 'string' || !protocols.includes(url.protocol)) {
-    throw new TypeError(`${name} must be a ${protocols.join(' or ')} URL`);
-  }
-}
-
-function requireNonNegativeInteger(value: unknown, name: string): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`${name} must be a non-negative integer (milliseconds or a count)`);
-  }
 }
