@@ -1,7 +1,7 @@
 // Chaos of the token endpoint: scripted outcomes first, then seeded rates, plus latency and jitter.
 
 import { mulberry32 } from './prng';
-import type { ChaosSettings, ScriptedOutcome } from './types';
+import type { ChaosSettings, LateCommit, ScriptedOutcome, ScriptedStep } from './types';
 
 /** Every outcome a refresh can be forced into. */
 export const SCRIPTED_OUTCOMES: readonly ScriptedOutcome[] = Object.freeze([
@@ -49,10 +49,14 @@ export function parseChaosPatch(input: unknown): Partial<ChaosSettings> {
   return patch;
 }
 
-/** Validates an untrusted list of outcomes; throws `RangeError`. */
-export function parseOutcomes(input: unknown): ScriptedOutcome[] {
+/** The longest a late commit may be held: an hour, on either clock. */
+export const MAX_LATE_COMMIT_MS = 3_600_000;
+
+/** Validates an untrusted list of steps (outcomes, or late commits); throws `RangeError`. */
+export function parseOutcomes(input: unknown): ScriptedStep[] {
   if (!Array.isArray(input)) throw new RangeError('outcomes must be an array');
   return input.map((value: unknown) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return parseLateCommit(value);
     if (typeof value !== 'string' || !(SCRIPTED_OUTCOMES as readonly string[]).includes(value)) {
       throw new RangeError(`Unknown outcome: ${String(value)}`);
     }
@@ -60,10 +64,29 @@ export function parseOutcomes(input: unknown): ScriptedOutcome[] {
   });
 }
 
+function parseLateCommit(value: object): LateCommit {
+  const { outcome, delayMs, clock, ...rest } = value as Record<string, unknown>;
+  if (outcome !== 'commit_late')
+    throw new RangeError('An outcome object must be { outcome: "commit_late", … }');
+  if (Object.keys(rest).length > 0)
+    throw new RangeError(`Unknown late commit field: ${Object.keys(rest)[0]}`);
+  if (
+    typeof delayMs !== 'number' ||
+    !Number.isFinite(delayMs) ||
+    delayMs < 0 ||
+    delayMs > MAX_LATE_COMMIT_MS
+  ) {
+    throw new RangeError(`delayMs must be a number of milliseconds from 0 to ${MAX_LATE_COMMIT_MS}`);
+  }
+  if (clock !== undefined && clock !== 'real' && clock !== 'sim')
+    throw new RangeError("clock must be 'real' or 'sim'");
+  return { outcome, delayMs, clock: clock ?? 'real' };
+}
+
 /** The chaos state of one simulator. */
 export class ChaosController {
   private current: ChaosSettings = { ...DEFAULT_CHAOS };
-  private readonly script: ScriptedOutcome[] = [];
+  private readonly script: ScriptedStep[] = [];
   private readonly random: () => number;
 
   constructor(seed: number) {
@@ -84,7 +107,7 @@ export class ChaosController {
   }
 
   /** Appends forced outcomes; they are consumed in order before any rate is drawn. */
-  enqueue(outcomes: readonly ScriptedOutcome[]): number {
+  enqueue(outcomes: readonly ScriptedStep[]): number {
     this.script.push(...parseOutcomes(outcomes));
     return this.script.length;
   }
@@ -94,7 +117,7 @@ export class ChaosController {
   }
 
   /** The outcome of the next refresh grant. A draw is made only when no outcome is scripted. */
-  nextOutcome(): ScriptedOutcome {
+  nextOutcome(): ScriptedStep {
     const scripted = this.script.shift();
     if (scripted !== undefined) return scripted;
     const draw = this.random();

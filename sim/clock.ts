@@ -9,6 +9,7 @@ import type { SimClock } from './types';
  */
 export class ManualClock implements SimClock {
   private current: number;
+  private readonly listeners = new Set<(now: number) => void>();
 
   constructor(startTime: number) {
     this.current = finite(startTime, 'startTime');
@@ -21,10 +22,22 @@ export class ManualClock implements SimClock {
   advance(ms: number): void {
     if (finite(ms, 'ms') < 0) throw new RangeError('The clock only advances forwards');
     this.current += ms;
+    this.moved();
   }
 
   set(epochMs: number): void {
     this.current = finite(epochMs, 'epochMs');
+    this.moved();
+  }
+
+  /** Calls `listener` after every move (late commits due on the sim clock); returns its removal. */
+  onMove(listener: (now: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private moved(): void {
+    for (const listener of [...this.listeners]) listener(this.current);
   }
 }
 

@@ -10,6 +10,7 @@ import { ConnectionKeeper } from './connections';
 import { FamilyRegistry } from './families';
 import { generateIssues, type SimIssue } from './fixtures';
 import { generateInstallKeys } from './install-keys';
+import { LateCommitQueue } from './late-commits';
 import { PersonalDataRegistry } from './personal-data';
 import type { ResolvedOptions } from './options';
 import { randomToken } from './random-token';
@@ -29,6 +30,8 @@ export interface SimContext {
   /** Scripted answers of the Jira API. */
   readonly apiScript: ApiAnswerScript;
   readonly connections: ConnectionKeeper;
+  /** Refreshes held in front of the server, committed later (scripted `commit_late`). */
+  readonly lateCommits: LateCommitQueue;
   /** Closed and changed accounts, and forced 429s of the personal data reporting API. */
   readonly personalData: PersonalDataRegistry;
   readonly issuer: TokenIssuer;
@@ -62,6 +65,7 @@ export function createContext(options: ResolvedOptions): SimContext {
     chaos: new ChaosController(options.seed),
     apiScript: new ApiAnswerScript(),
     connections: new ConnectionKeeper(),
+    lateCommits: new LateCommitQueue(clock),
     personalData: new PersonalDataRegistry(),
     issuer: new TokenIssuer({ ...options, clock, families, codes, accessTokens, stats }),
     issues,

@@ -11,8 +11,10 @@ export { MAX_REPORTED_ACCOUNTS } from './personal-data';
 export type {
   ChaosSettings,
   InstallKeys,
+  LateCommit,
   RefreshTokenStatus,
   ScriptedOutcome,
+  ScriptedStep,
   SimAccount,
   SimClock,
   SimSite,

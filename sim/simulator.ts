@@ -33,6 +33,9 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     get installKeys() {
       return ctx.installKeys();
     },
-    close: () => ctx.connections.closeAll(),
+    close: () => {
+      ctx.lateCommits.closeAll();
+      ctx.connections.closeAll();
+    },
   };
 }

@@ -15,7 +15,7 @@ function zero(): Counters {
     codeExchanges: 0,
     apiRequests: 0,
     apiUnauthorized: 0,
-    chaos: { serverErrors: 0, timeouts: 0, drops: 0, missingRefreshTokens: 0 },
+    chaos: { serverErrors: 0, timeouts: 0, drops: 0, missingRefreshTokens: 0, lateCommits: 0 },
     personalData: {
       reports: 0,
       accountsReported: 0,

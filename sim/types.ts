@@ -76,6 +76,22 @@ export type ScriptedOutcome =
   | 'drop_after_commit'
   | 'missing_refresh_token';
 
+/**
+ * A refresh held `delayMs` in front of the server (a queue, a slow gateway) and only then
+ * committed, whatever became of its client: the answer is sent only if the client still waits.
+ * `clock` says which clock the delay runs on: `real` (a timer, the default) or `sim` (committed
+ * when the sim clock is moved `delayMs` or more past the request's arrival, so a test decides
+ * exactly when, without waiting).
+ */
+export interface LateCommit {
+  outcome: 'commit_late';
+  delayMs: number;
+  clock?: 'real' | 'sim';
+}
+
+/** One scripted step: a plain outcome, or a late commit with its delay. */
+export type ScriptedStep = ScriptedOutcome | LateCommit;
+
 /** Counters, so tests and benchmarks can assert "exactly one rotation" and "zero revocations". */
 export interface SimStats {
   /** Every request that reached `POST /oauth/token`. */
@@ -96,8 +112,14 @@ export interface SimStats {
   apiRequests: number;
   /** API requests answered 401. */
   apiUnauthorized: number;
-  /** Chaos outcomes applied (scripted or drawn). */
-  chaos: { serverErrors: number; timeouts: number; drops: number; missingRefreshTokens: number };
+  /** Chaos outcomes applied (scripted or drawn); `lateCommits` counts scripted late commits held. */
+  chaos: {
+    serverErrors: number;
+    timeouts: number;
+    drops: number;
+    missingRefreshTokens: number;
+    lateCommits: number;
+  };
   /** The personal data reporting API: reports answered (200 or 204), accounts in them, `closed` and `updated` answers, 429s, 400s. */
   personalData: {
     reports: number;
@@ -150,8 +172,11 @@ export interface Simulator {
   /** Merges into the current settings; throws `RangeError` on invalid values. */
   setChaos(partial: Partial<ChaosSettings>): void;
   chaos(): ChaosSettings;
-  /** Forced outcomes for the next refresh_token grants, consumed in order (deterministic tests). */
-  scriptOutcomes(outcomes: ScriptedOutcome[]): void;
+  /**
+   * Forced outcomes for the next refresh_token grants, consumed in order (deterministic tests).
+   * A step may be a {@link LateCommit}. Throws `RangeError` on an invalid step.
+   */
+  scriptOutcomes(outcomes: ScriptedStep[]): void;
   /**
    * Forced answers for the next Jira API requests (`/ex/jira/…`), consumed in order before any
    * bearer check: `{status: 429|500|502|503|504, retryAfterSeconds?}` or `{drop: true}`.
@@ -168,6 +193,9 @@ export interface Simulator {
   throttleReports(count: number, retryAfterSeconds: number): void;
   /** Generated on first use: a 2048-bit key pair costs tens of milliseconds. */
   readonly installKeys: InstallKeys;
-  /** Destroys held (hanging) sockets and cancels delayed answers, so test runners exit cleanly. */
+  /**
+   * Destroys held (hanging) sockets and cancels delayed answers and late commits not yet made, so
+   * test runners exit cleanly.
+   */
   close(): void;
 }

@@ -64,6 +64,11 @@ export interface TokenRecord extends RecordVersion {
     reason: InDoubtReason;
     /** When the last token request for this chain was made, epoch ms (paces retries from requests). */
     lastAttemptAt?: number;
+    /**
+     * The commit horizon, epoch ms: the last request may still reach the server and commit until
+     * then, so no process sends this refresh token again before it (DESIGN.md step 7).
+     */
+    retryNotBefore?: number;
   };
   /** Access token expiry, epoch ms. */
   expiresAt: number;

@@ -5,7 +5,7 @@ import type { SimContext } from '../context';
 import { gatewayErrorPage, INVALID_REFRESH_TOKEN, sendOAuthError } from '../oauth-errors';
 import type { GrantResult } from '../token-issuer';
 import { parseTokenRequest } from '../token-request';
-import type { ScriptedOutcome } from '../types';
+import type { ScriptedStep } from '../types';
 
 const BODY_LIMIT = '16kb';
 
@@ -28,16 +28,27 @@ export function tokenRoutes(ctx: SimContext): Router {
   }
 
   // The outcome decides how the answer is delivered. `server_error` and `hang` never touch the
-  // family; the others commit first, whatever the verdict, then shape or withhold the answer.
+  // family; `commit_late` commits after its delay; the others commit first, whatever the
+  // verdict, then shape or withhold the answer.
   function refresh(
     req: Request,
     res: Response,
     refreshToken: string,
-    outcome: ScriptedOutcome,
+    outcome: ScriptedStep,
     delayMs: number,
   ) {
     const { chaos } = counters;
     const later = (answer: () => void) => ctx.connections.later(req, delayMs, answer);
+    if (typeof outcome === 'object') {
+      // Held in front of the server: the commit comes later whatever the client does meanwhile,
+      // and an answer only reaches a client still waiting for it.
+      chaos.lateCommits += 1;
+      ctx.connections.hold(req);
+      return ctx.lateCommits.hold(outcome, () => {
+        const result = ctx.issuer.refresh(refreshToken);
+        if (!req.socket.destroyed) deliver(res, result, INVALID_REFRESH_TOKEN);
+      });
+    }
     if (outcome === 'server_error') {
       chaos.serverErrors += 1;
       return later(() => gatewayError(res, 500));

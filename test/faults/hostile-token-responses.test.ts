@@ -9,6 +9,7 @@ import request from 'supertest';
 import Redis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  DEFAULTS,
   ErrorCodes,
   JiraTokenError,
   type TokenManager,
@@ -115,7 +116,9 @@ async function checkProperty(options: Partial<TokenManagerOptions>, numRuns: num
 
         // The endpoint behaves again. The next rotation carries the ORIGINAL refresh token: nothing
         // from the hostile answer was stored (a usable answer's recovery already ran, behind it).
-        now += 10_000; // past the pacing of request-driven retries of a chain in doubt
+        // Past the commit horizon of a request that may still commit (a reset, a 5xx), and past
+        // the pacing of request-driven retries of a chain in doubt.
+        now += DEFAULTS.commitHorizonMs + 10_000;
         const next = await manager.getAccessToken(user);
         expect(chain.received).toEqual([tokens.refresh_token, tokens.refresh_token]);
         expect(next.accessToken).toBe(chain.accessToken);

@@ -8,6 +8,7 @@ import express from 'express';
 import Redis from 'ioredis';
 import request from 'supertest';
 import {
+  DEFAULTS,
   ErrorCodes,
   JiraTokenError,
   NotConnectedError,
@@ -128,7 +129,8 @@ describe('Redis failures', () => {
     // both chains with no user request: `h.user`'s holder died with it (its lease runs out, its
     // lock expires), `other`'s answer was lost. Both reuse the old refresh token inside the leeway.
     await server.start();
-    h.server.sim.clock.advance(LEASE_MS + 1);
+    // Past the dead holder's lease, and past the timed-out request's commit horizon.
+    h.server.sim.clock.advance(LEASE_MS + DEFAULTS.commitHorizonMs);
     h.sibling({ recoveryIntervalMs: 100 });
     const recovered = await h.logger.waitForEvents('in_doubt_recovered', 2);
     expect(recovered.map((e) => e.obj.reason).sort()).toEqual(['holder_died', 'timeout']);

@@ -27,7 +27,7 @@ describe('stats', () => {
       codeExchanges: 0,
       apiRequests: 2,
       apiUnauthorized: 1,
-      chaos: { serverErrors: 0, timeouts: 0, drops: 0, missingRefreshTokens: 0 },
+      chaos: { serverErrors: 0, timeouts: 0, drops: 0, missingRefreshTokens: 0, lateCommits: 0 },
       personalData: {
         reports: 0,
         accountsReported: 0,

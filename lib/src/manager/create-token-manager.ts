@@ -123,6 +123,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       recoveryIntervalMs: o.recoveryIntervalMs,
       refreshAheadMs: o.refreshAheadMs,
       inDoubtRetryMs: o.inDoubtRetryMs,
+      commitHorizonMs: o.commitHorizonMs,
       keepAliveAfterMs: o.keepAliveAfterDays === false ? 0 : o.keepAliveAfterDays * DAY_MS,
       familyLifetimeMs: o.familyLifetimeDays * DAY_MS,
       reconnectNoticeMs: o.reconnectNoticeDays * DAY_MS,

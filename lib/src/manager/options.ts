@@ -7,6 +7,14 @@ import type { RefreshLock } from '../lock/refresh-lock';
 import type { NoticeChannel } from '../notice/notice-channel';
 import type { TokenStore } from '../store/token-store';
 import type { TokenRequestEncoding } from '../oauth/oauth-client';
+import {
+  definedOnly,
+  isFiniteNumber,
+  isRegistry,
+  requireNonNegativeInteger,
+  requireString,
+  requireUrl,
+} from './option-checks';
 
 /** Options of {@link createTokenManager}. Defaults are in {@link DEFAULTS}. */
 export interface TokenManagerOptions {
@@ -58,7 +66,7 @@ export interface TokenManagerOptions {
   apiRetryMaxDelayMs?: number;
   /** Timeout of one token endpoint request. Default 10 000. */
   requestTimeoutMs?: number;
-  /** Attempts per rotation for failures that leave the chain in doubt, within the lease. Default 2. */
+  /** Attempts per rotation for requests that cannot have reached the token endpoint (refused, DNS, TLS), within the lease. Default 2. */
   tokenRequestAttempts?: number;
   /** How long a rotating holder owns the record (fenced lease). Default 25 000; must exceed requestTimeoutMs × attempts. */
   leaseMs?: number;
@@ -72,6 +80,12 @@ export interface TokenManagerOptions {
   leewayMs?: number;
   /** In-doubt deadline = lease start + leewayMs − this. Default 60 000 (so 9 minutes). */
   inDoubtSafetyMs?: number;
+  /**
+   * A token request that may have reached the server (a timeout, a reset after sending, a 5xx) is
+   * sent again by no process until this long after the holder gave up on it, so that a late commit
+   * lands before the retry. Default 60 000; leaseMs + this must be below leewayMs − inDoubtSafetyMs.
+   */
+  commitHorizonMs?: number;
   /**
    * A request meeting an in-doubt chain whose last token request failed less than this ago gets
    * a 503 with Retry-After at once, instead of another request to a failing endpoint (the
@@ -141,6 +155,7 @@ export const DEFAULTS = Object.freeze({
   noticeTimeoutMs: 1_000,
   leewayMs: 600_000,
   inDoubtSafetyMs: 60_000,
+  commitHorizonMs: 60_000,
   recoveryIntervalMs: 5_000,
   inDoubtRetryMs: 5_000,
   keepAliveAfterDays: 30 as number | false,
@@ -206,6 +221,7 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
     'noticeTimeoutMs',
     'leewayMs',
     'inDoubtSafetyMs',
+    'commitHorizonMs',
     'recoveryIntervalMs',
     'inDoubtRetryMs',
   ] as const) {
@@ -220,6 +236,9 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
   if (resolved.leaseMs >= resolved.lockTtlMs) throw new TypeError('lockTtlMs must exceed leaseMs');
   if (resolved.inDoubtSafetyMs >= resolved.leewayMs)
     throw new TypeError('inDoubtSafetyMs must be less than leewayMs');
+  // The retry after the horizon must still come before the in-doubt deadline, with a lease to spare.
+  if (resolved.leaseMs + resolved.commitHorizonMs >= resolved.leewayMs - resolved.inDoubtSafetyMs)
+    throw new TypeError('commitHorizonMs must be below leewayMs − inDoubtSafetyMs − leaseMs');
   checkKeepAlive(resolved);
   if (typeof resolved.keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
   if (typeof resolved.fetch !== 'function')
@@ -258,47 +277,4 @@ function checkKeepAlive(resolved: ResolvedOptions): void {
   const notice = resolved.reconnectNoticeDays;
   if (!isFiniteNumber(notice) || notice < 0 || notice >= lifetime)
     throw new TypeError('reconnectNoticeDays must be a number of days from 0 to below familyLifetimeDays');
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-/** Duck-typed, so a Registry of another copy of prom-client is accepted too. */
-function isRegistry(value: unknown): value is Registry {
-  const registry = value as Partial<Registry> | null;
-  return (
-    typeof registry === 'object' &&
-    registry !== null &&
-    typeof registry.registerMetric === 'function' &&
-    typeof registry.metrics === 'function'
-  );
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function requireString(options: TokenManagerOptions, name: 'clientId' | 'clientSecret'): void {
-  const value = options[name];
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new TypeError(`${name} is required (a non-empty string)`);
-}
-
-function requireUrl(value: unknown, name: string, protocols = ['https:', 'http:']): void {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw new TypeError(`${name} must be an absolute URL`);
-  }
-  if (typeof value !== 'string' || !protocols.includes(url.protocol)) {
-    throw new TypeError(`${name} must be a ${protocols.join(' or ')} URL`);
-  }
-}
-
-function requireNonNegativeInteger(value: unknown, name: string): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`${name} must be a non-negative integer (milliseconds or a count)`);
-  }
 }

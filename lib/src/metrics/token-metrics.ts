@@ -7,7 +7,14 @@ import type { TokenObserver } from './token-observer';
 import { ROTATION_OUTCOMES, type TokenStats } from './token-stats';
 
 /** Token endpoint answers, as the OAuth client classifies them: the `outcome` label. */
-const ENDPOINT_OUTCOMES = ['ok', 'invalid_grant', 'invalid_client', 'not_rotated', 'in_doubt'] as const;
+const ENDPOINT_OUTCOMES = [
+  'ok',
+  'invalid_grant',
+  'invalid_client',
+  'not_rotated',
+  'not_sent',
+  'in_doubt',
+] as const;
 
 /** Lock waits end at `waitTimeoutMs` (default 30 s), so the buckets reach it. */
 const LOCK_WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

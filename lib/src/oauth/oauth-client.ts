@@ -2,6 +2,7 @@
 // every answer is classified by what it means for the chain (did the server rotate or not?).
 
 import type { InDoubtReason, TokenResponse } from '../types';
+import { classifyFetchFailure } from './fetch-failure';
 
 /** How the token endpoint expects its body. */
 export type TokenRequestEncoding = 'json' | 'form';
@@ -30,24 +31,26 @@ export interface ValidTokens {
  * - `ok`: rotated, here are the tokens;
  * - `invalid_grant`: the refresh token is dead or unknown (still re-read before any verdict);
  * - `invalid_client`: our own credentials are wrong, the chain is untouched;
- * - `in_doubt`: the request was sent and the server may have rotated (timeout, dropped
- *   connection, 5xx, unreadable 200);
- * - `not_rotated`: the server certainly did not rotate (refused before sending, or a definite
- *   OAuth error other than the two above, such as a 429 or `invalid_request`).
+ * - `in_doubt`: the request may have reached the server, which may have rotated or may still
+ *   (a timeout or reset after sending, a dropped connection, a 5xx, an unreadable 200);
+ * - `not_rotated`: the server answered, and certainly did not rotate (a definite OAuth error
+ *   other than the two above, such as a 429 or `invalid_request`);
+ * - `not_sent`: the request cannot have reached the server (the name did not resolve, the
+ *   connection was refused, TLS failed before the body was written, or the caller's signal had
+ *   aborted before sending). `error` is the code; this one alone may be sent again at once.
  */
 export type RefreshOutcome =
   | { kind: 'ok'; tokens: ValidTokens }
   | { kind: 'invalid_grant' }
   | { kind: 'invalid_client' }
   | { kind: 'in_doubt'; reason: InDoubtReason; status?: number }
-  | { kind: 'not_rotated'; status?: number; error?: string };
+  | { kind: 'not_rotated'; status?: number; error?: string }
+  | { kind: 'not_sent'; error: string; status?: undefined };
 
 /** Token responses larger than this are not read: no real one comes close. */
 export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_EXPIRES_IN_SECONDS = 366 * 24 * 3600;
-/** Errors raised before a byte left this machine: the server cannot have rotated. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Thrown by {@link OAuthClient.exchangeCode} for a code exchange that did not yield tokens. */
 export class TokenExchangeError extends Error {
@@ -201,6 +204,8 @@ export class OAuthClient {
     init: RequestInit,
     signal?: AbortSignal,
   ): Promise<{ status: number; body: string } | { outcome: RefreshOutcome }> {
+    // An aborted caller (a lost lock) sends nothing, and nothing can have reached the server.
+    if (signal?.aborted) return { outcome: { kind: 'not_sent', error: 'aborted' } };
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
@@ -210,30 +215,15 @@ export class OAuthClient {
         return { outcome: { kind: 'in_doubt', reason: 'bad_response', status: response.status } };
       return { status: response.status, body };
     } catch (error) {
-      return { outcome: classifyFetchFailure(error, timeout) };
+      const failure = classifyFetchFailure(error, timeout.aborted);
+      return {
+        outcome:
+          failure.sent === false
+            ? { kind: 'not_sent', error: failure.error }
+            : { kind: 'in_doubt', reason: failure.reason },
+      };
     }
   }
-}
-
-/** A failed fetch: before sending (no rotation possible), a timeout, or a lost connection. */
-function classifyFetchFailure(error: unknown, timeout: AbortSignal): RefreshOutcome {
-  const code = findErrorCode(error);
-  if (code && NOT_SENT_CODES.has(code)) return { kind: 'not_rotated', error: code };
-  if (timeout.aborted || (error instanceof Error && error.name === 'TimeoutError'))
-    return { kind: 'in_doubt', reason: 'timeout' };
-  return { kind: 'in_doubt', reason: 'network' };
-}
-
-function findErrorCode(error: unknown): string | undefined {
-  for (
-    let e = error, depth = 0;
-    e && typeof e === 'object' && depth < 4;
-    e = (e as { cause?: unknown }).cause, depth++
-  ) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
 }
 
 /** Reads at most `limit` bytes of a body; `null` when it is larger (an HTML page, an attack). */

@@ -16,8 +16,10 @@ export type Assessment =
   /**
    * In doubt, unusable, and a token request for it failed less than `inDoubtRetryMs` ago: a
    * request answers 503 at once rather than hammer a failing endpoint; the sweeper still retries.
+   * With `commitHorizon`, the last request may still reach the server until `retryAfterMs` from
+   * now (`inDoubt.retryNotBefore`): nobody retries before then, not even the sweeper.
    */
-  | { action: 'backoff'; retryAfterMs: number }
+  | { action: 'backoff'; retryAfterMs: number; commitHorizon?: true }
   /** Another holder's lease is alive: wait for its notice. */
   | { action: 'wait' }
   /** The chain is gone; only a new consent helps. */
@@ -89,6 +91,13 @@ export function assessRecord(input: AssessmentInput): Assessment {
       return leaseAlive ? { action: 'wait' } : { action: 'recover' };
     }
     case 'in_doubt': {
+      // Before the commit horizon the same refresh token must not be sent again (by a request,
+      // a sweeper, or a refresh-ahead): a usable access token is served, and nothing recovers.
+      const horizon = record.inDoubt?.retryNotBefore;
+      if (horizon !== undefined && horizon > now) {
+        if (usable) return { action: 'use', recover: false, refreshAhead: false };
+        return { action: 'backoff', retryAfterMs: horizon - now, commitHorizon: true };
+      }
       if (usable) return { action: 'use', recover: true, refreshAhead: false };
       const nextAttemptAt = (record.inDoubt?.lastAttemptAt ?? -Infinity) + inDoubtRetryMs;
       return nextAttemptAt > now

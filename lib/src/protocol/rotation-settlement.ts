@@ -126,6 +126,7 @@ export class RotationSettler {
         throw new ClientCredentialsRejectedError(retryAfter);
       }
 
+      case 'not_sent': // every attempt failed before reaching the server: nothing rotated
       case 'not_rotated': {
         if (!(await records.write(user, rotating, next(this.book.attempted(baseline)))))
           return this.lostCas(user);
@@ -157,7 +158,10 @@ export class RotationSettler {
           );
         }
         await this.publish(user, 'rotated');
-        throw inDoubtError(settings.recoveryIntervalMs);
+        // Before the commit horizon nobody retries, so that is when to come back.
+        throw inDoubtError(
+          inDoubt.retryNotBefore ? inDoubt.retryNotBefore - now() : settings.recoveryIntervalMs,
+        );
       }
     }
   }

@@ -19,6 +19,8 @@ export interface RotatorSettings {
   recoveryIntervalMs: number;
   refreshAheadMs: number;
   inDoubtRetryMs: number;
+  /** How long a token request that may have reached the server may still commit there. */
+  commitHorizonMs: number;
   /** A `keep_alive` rotation happens only while the chain has not rotated for this long. */
   keepAliveAfterMs: number;
 }

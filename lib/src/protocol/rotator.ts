@@ -89,8 +89,9 @@ export class Rotator {
         if (background === 'recover') return { kind: 'idle' };
         break;
       case 'backoff':
-        // Pacing applies to requests; the sweeper's own cadence paces recovery.
-        if (background === 'recover') break;
+        // Pacing applies to requests; the sweeper's own cadence paces recovery. The commit
+        // horizon applies to everyone: before it, a retry could fork the chain.
+        if (background === 'recover' && !assessment.commitHorizon) break;
         if (background) return { kind: 'idle' };
         throw inDoubtError(assessment.retryAfterMs);
       case 'recover':
@@ -132,7 +133,12 @@ export class Rotator {
     return this.settler.settle(user, rotating, secrets, baseline, outcome);
   }
 
-  /** Step 7: ONE token request; a second only if the first left the chain in doubt and the lease allows. */
+  /**
+   * Step 7: ONE token request that may reach the server. Another is sent at once only when the
+   * last cannot have reached it (`not_sent`: refused, unresolved, TLS before sending), attempts
+   * remain and the lease allows. One that may have reached it (`in_doubt`) is never repeated
+   * here: the record's commit horizon holds every process back until it may have committed.
+   */
   private async request(
     refreshToken: string,
     leaseUntil: number,
@@ -144,7 +150,7 @@ export class Rotator {
       const outcome = await oauth.refresh(refreshToken, signal);
       observer.tokenEndpointCalled((performance.now() - started) / 1000, outcome.kind);
       const lastChance =
-        outcome.kind !== 'in_doubt' ||
+        outcome.kind !== 'not_sent' ||
         attempt >= settings.tokenRequestAttempts ||
         signal.aborted ||
         now() + settings.requestTimeoutMs >= leaseUntil;

@@ -55,7 +55,8 @@ export function recordProblem(value: unknown): string | undefined {
       isObject(inDoubt) &&
       isFiniteNumber(inDoubt.since) &&
       isFiniteNumber(inDoubt.deadline) &&
-      IN_DOUBT_REASONS.includes(inDoubt.reason as InDoubtReason)
+      IN_DOUBT_REASONS.includes(inDoubt.reason as InDoubtReason) &&
+      (inDoubt.retryNotBefore === undefined || isFiniteNumber(inDoubt.retryNotBefore))
     )
   ) {
     return 'inDoubt is not { since, deadline, reason }';

@@ -121,6 +121,7 @@ describe('createTokenManager options', () => {
       'noticeTimeoutMs',
       'leewayMs',
       'inDoubtSafetyMs',
+      'commitHorizonMs',
       'recoveryIntervalMs',
       'tokenRequestAttempts',
     ];
@@ -171,10 +172,26 @@ describe('createTokenManager options', () => {
       },
     );
 
+    // With the defaults, leewayMs − inDoubtSafetyMs − leaseMs is 600 000 − 60 000 − 25 000.
+    it.each([515_000, 600_000])(
+      'commitHorizonMs %i: the retry after it would not come before the in-doubt deadline',
+      async (commitHorizonMs) => {
+        await expectOptionError({ ...required, commitHorizonMs }, 'commitHorizonMs');
+      },
+    );
+
+    it.each([0, 514_999])('accepts commitHorizonMs %i', async (commitHorizonMs) => {
+      await createTokenManager({ ...required, commitHorizonMs }).close();
+    });
+
     it('the defaults nest as invariant 10 requires', () => {
       expect(DEFAULTS.requestTimeoutMs * DEFAULTS.tokenRequestAttempts).toBeLessThan(DEFAULTS.leaseMs);
       expect(DEFAULTS.leaseMs).toBeLessThan(DEFAULTS.lockTtlMs);
       expect(DEFAULTS.leewayMs - DEFAULTS.inDoubtSafetyMs).toBe(9 * 60_000);
+      expect(DEFAULTS.commitHorizonMs).toBe(60_000);
+      expect(DEFAULTS.leaseMs + DEFAULTS.commitHorizonMs).toBeLessThan(
+        DEFAULTS.leewayMs - DEFAULTS.inDoubtSafetyMs,
+      );
       expect(Object.isFrozen(DEFAULTS)).toBe(true);
     });
   });

@@ -3,6 +3,7 @@
 
 import {
   ClientCredentialsRejectedError,
+  DEFAULTS,
   NotConnectedError,
   ReauthorizationRequiredError,
   UpstreamUnavailableError,
@@ -144,6 +145,10 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     h.server.sim.scriptOutcomes(['hang_after_commit']);
     h.expire();
     await expect(h.manager.getAccessToken(h.user)).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    // The timed-out request may still commit: no sweep sends the token again before the horizon.
+    expect(await h.manager.recoverInDoubt()).toBe(0);
+    expect(h.probe.tokenRequests).toBe(1);
+    h.server.sim.clock.advance(DEFAULTS.commitHorizonMs);
     const recovered = await h.logger.waitForEvent('in_doubt_recovered');
     expect(recovered.obj.reason).toBe('timeout');
     expect(h.logger.events('in_doubt')).toHaveLength(1);
@@ -157,7 +162,8 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
   });
 
   test('a request meeting a chain whose attempt just failed gets a 503 at once; after inDoubtRetryMs it retries', async () => {
-    await open({ tokenRequestAttempts: 1 });
+    // No commit horizon, so the pacing alone is at work.
+    await open({ tokenRequestAttempts: 1, commitHorizonMs: 0 });
     await h.consent();
     h.server.sim.scriptOutcomes(['server_error']);
     h.expire();

@@ -323,16 +323,28 @@ describe('OAuthClient.refresh', () => {
     await expect(client(fetch).refresh(REFRESH_TOKEN)).resolves.toEqual({ kind: 'invalid_grant' });
   });
 
-  it.each(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])(
-    'did not rotate when the connection failed before sending (%s)',
-    async (code) => {
-      const { fetch } = fakeFetch(() => Promise.reject(fetchFailed(code)));
-      await expect(client(fetch).refresh(REFRESH_TOKEN)).resolves.toEqual({
-        kind: 'not_rotated',
-        error: code,
-      });
-    },
-  );
+  it.each([
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'UND_ERR_CONNECT_TIMEOUT',
+  ])('is not_sent when the connection failed before sending (%s)', async (code) => {
+    const { fetch } = fakeFetch(() => Promise.reject(fetchFailed(code)));
+    await expect(client(fetch).refresh(REFRESH_TOKEN)).resolves.toEqual({ kind: 'not_sent', error: code });
+  });
+
+  it("is not_sent, without calling fetch, when the caller's signal aborted before sending", async () => {
+    const { fetch, calls } = fakeFetch(() => json(200, validBody));
+    const controller = new AbortController();
+    controller.abort();
+    await expect(client(fetch).refresh(REFRESH_TOKEN, controller.signal)).resolves.toEqual({
+      kind: 'not_sent',
+      error: 'aborted',
+    });
+    expect(calls).toHaveLength(0);
+  });
 
   it('is in doubt (network) when the connection was reset', async () => {
     const { fetch } = fakeFetch(() => Promise.reject(fetchFailed('ECONNRESET')));
@@ -488,7 +500,7 @@ describe('OAuthClient.refresh', () => {
       'invalid_grant',
       'in_doubt',
       'in_doubt',
-      'not_rotated',
+      'not_sent',
       'in_doubt',
     ]);
     expect(JSON.stringify(outcomes)).not.toContain(REFRESH_TOKEN);

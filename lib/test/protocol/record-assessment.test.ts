@@ -227,3 +227,68 @@ describe('pacing retries of an in-doubt chain', () => {
     expect(assess(undefined)).toEqual({ action: 'recover' });
   });
 });
+
+describe('the commit horizon of an in-doubt chain (inDoubt.retryNotBefore)', () => {
+  const HORIZON = NOW + 48_000;
+  const mark = { ...inDoubt, lastAttemptAt: NOW - 12_000, retryNotBefore: HORIZON };
+  const assessAt = (now: number, condition: keyof typeof conditions) =>
+    assessRecord({
+      record: record('in_doubt', conditions[condition].ageMs + (now - NOW), { inDoubt: mark }),
+      secrets,
+      rejected: conditions[condition].rejected,
+      now,
+      expiryMarginMs: MARGIN,
+      refreshAheadMs: 300_000,
+      inDoubtRetryMs: 5_000,
+    });
+
+  it('before it, a usable access token is served and nothing recovers in the background', () => {
+    expect(assessAt(NOW, 'fresh')).toEqual({ action: 'use', recover: false, refreshAhead: false });
+    expect(assessAt(HORIZON - 1, 'fresh')).toEqual({ action: 'use', recover: false, refreshAhead: false });
+  });
+
+  it.each(['expired', 'rejected'] as const)(
+    'before it, an %s token backs off until the horizon, marked as the commit horizon',
+    (condition) => {
+      expect(assessAt(NOW, condition)).toEqual({
+        action: 'backoff',
+        retryAfterMs: 48_000,
+        commitHorizon: true,
+      });
+      expect(assessAt(HORIZON - 1, condition)).toEqual({
+        action: 'backoff',
+        retryAfterMs: 1,
+        commitHorizon: true,
+      });
+    },
+  );
+
+  it('at the horizon, the chain is recovered as before: in the background, or by the request', () => {
+    expect(assessAt(HORIZON, 'fresh')).toEqual({ action: 'use', recover: true, refreshAhead: false });
+    expect(assessAt(HORIZON, 'expired')).toEqual({ action: 'recover' });
+    expect(assessAt(HORIZON, 'rejected')).toEqual({ action: 'recover' });
+  });
+
+  it('a horizon already past leaves the inDoubtRetryMs pacing in charge', () => {
+    const paced = { ...inDoubt, lastAttemptAt: NOW - 1_000, retryNotBefore: NOW - 1_000 };
+    const assessment = assessRecord({
+      record: record('in_doubt', conditions.expired.ageMs, { inDoubt: paced }),
+      secrets,
+      now: NOW,
+      expiryMarginMs: MARGIN,
+      inDoubtRetryMs: 5_000,
+    });
+    expect(assessment).toEqual({ action: 'backoff', retryAfterMs: 4_000 });
+  });
+
+  it('the rotating and reauthorization states ignore it', () => {
+    const rotating = record('rotating', conditions.expired.ageMs, { lease: liveLease, inDoubt: mark });
+    expect(assessRecord({ record: rotating, secrets, now: NOW, expiryMarginMs: MARGIN })).toEqual({
+      action: 'wait',
+    });
+    const dead = record('reauthorization_required', 0, { inDoubt: mark });
+    expect(assessRecord({ record: dead, now: NOW, expiryMarginMs: MARGIN })).toEqual({
+      action: 'reauthorize',
+    });
+  });
+});
