@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server';
+import { type RedisServer, type RedisServerOptions, freePort, startRedisServer } from './redis-server';
 
 const run = promisify(execFile);
 
@@ -32,15 +32,33 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const masters = options.masters ?? 3;
   const replicas = options.replicasPerMaster ?? 0;
   const count = masters * (1 + replicas);
-  const nodes = await Promise.all(
-    Array.from({ length: count }, (_, index) => {
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, async (_, index) => {
       const own = options.node?.(index) ?? {};
+      // The bus port defaults to port + 10 000, which may be in the ephemeral range and taken:
+      // pick a free one as well.
+      const busPort = await freePort();
       return startRedisServer({
         ...own,
-        args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', ...(own.args ?? [])],
+        args: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-node-timeout',
+          '2000',
+          '--cluster-port',
+          String(busPort),
+          ...(own.args ?? []),
+        ],
       });
     }),
   );
+  const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    // The nodes that did start must not outlive us.
+    await Promise.all(nodes.map((node) => node.close()));
+    throw failed.reason;
+  }
   const close = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => node.close()));
   };
