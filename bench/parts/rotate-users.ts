@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { AppProcess, BenchEnvironment } from '../environment';
 import type { LoadSample } from '../processes/app-protocol';
+import { latencySummary } from '../stats-math';
 
 /** User i goes to processes i mod P, (i + 1) mod P, …: with 2 or more, every rotation races another process. */
 export function shareOf(users: string[], process: number, processes: number, perUser: number): string[] {
@@ -75,5 +76,40 @@ export async function expireAndRequest(
       (n, s) => n + Object.entries(s.statuses).reduce((m, [code, c]) => m + (code === '200' ? 0 : c), 0),
       0,
     ),
+  };
+}
+
+/** What many rotations cost the chains and how fast they went, as parts 4 and 5 report it. */
+export interface RotationFigures {
+  users: number;
+  processes: number;
+  /** The simulator's counts (expected: exactly `users` rotations, and nothing else). */
+  rotations: number;
+  leewayReuses: number;
+  revocations: number;
+  errors: number;
+  /** From 'go' to the last answer of the last process. */
+  elapsedMs: number;
+  rotationsPerSecond: number;
+  /** Request latencies, as the load generators measured them. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export function rotationFigures(run: RotationRun, users: number, processes: number): RotationFigures {
+  const latency = latencySummary(run.samples.flatMap((s) => s.clientMs));
+  return {
+    users,
+    processes,
+    rotations: run.rotations,
+    leewayReuses: run.leewayReuses,
+    revocations: run.revocations,
+    errors: run.errors,
+    elapsedMs: Math.round(run.elapsedMs),
+    rotationsPerSecond: Math.round(run.rotations / (run.elapsedMs / 1000)),
+    p50Ms: latency.p50,
+    p99Ms: latency.p99,
+    maxMs: latency.max,
   };
 }

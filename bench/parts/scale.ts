@@ -3,24 +3,10 @@
 
 import type { AppProcess, BenchEnvironment } from '../environment';
 import type { Plan } from '../plan';
-import { latencySummary } from '../stats-math';
-import { expireAndRequest, seedUsers } from './rotate-users';
+import { type RotationFigures, expireAndRequest, rotationFigures, seedUsers } from './rotate-users';
 
-export interface ScaleResult {
-  users: number;
-  processes: number;
+export interface ScaleResult extends RotationFigures {
   requests: number;
-  /** Rotations the simulator counted (expected: exactly `users`). */
-  rotations: number;
-  leewayReuses: number;
-  revocations: number;
-  errors: number;
-  /** From 'go' to the last answer of the last process. */
-  elapsedMs: number;
-  rotationsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
   seedMs: number;
   /** Per app process during the run: worst event-loop delay, and CPU time used. */
   loopDelayMaxMs: number[];
@@ -73,7 +59,7 @@ export async function runScale(env: BenchEnvironment, plan: Plan, execArgv?: str
     const seedMs = await seedUsers(env, apps, users);
     const rssBefore = await rssMiB(apps);
     const run = await expireAndRequest(env, apps, users, { requestsPerUser, window });
-    const { samples, elapsedMs, rotations } = run;
+    const { samples } = run;
     const stats = await Promise.all(apps.map((app) => app.rpc.call('stats', {})));
 
     const keys = await env.probe.keys(prefix);
@@ -83,25 +69,14 @@ export async function runScale(env: BenchEnvironment, plan: Plan, execArgv?: str
     await env.probe.deleteUnder(prefix);
     const memoryCleaned = await env.probe.usedMemory();
 
-    const latency = latencySummary(samples.flatMap((s) => s.clientMs));
     const managerSum = (field: string): number =>
       stats.reduce(
         (n, s) => n + Number((s.strategies['this-project'] as Record<string, unknown>)[field] ?? 0),
         0,
       );
     return {
-      users: users.length,
-      processes,
+      ...rotationFigures(run, users.length, processes),
       requests: samples.reduce((n, s) => n + s.requests, 0),
-      rotations,
-      leewayReuses: run.leewayReuses,
-      revocations: run.revocations,
-      errors: run.errors,
-      elapsedMs: Math.round(elapsedMs),
-      rotationsPerSecond: Math.round(rotations / (elapsedMs / 1000)),
-      p50Ms: latency.p50,
-      p99Ms: latency.p99,
-      maxMs: latency.max,
       seedMs: Math.round(seedMs),
       loopDelayMaxMs: samples.map((s) => Math.round(s.loopDelayMaxMs)),
       cpuMs: samples.map((s) => Math.round(s.cpuMs)),

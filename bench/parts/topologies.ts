@@ -5,27 +5,14 @@
 import type { BenchEnvironment } from '../environment';
 import type { Plan } from '../plan';
 import { type CommandCalls, addCalls, totalCalls } from '../redis/redis-probe';
-import { latencySummary } from '../stats-math';
 import { CommandMeter, type NodeCommands } from '../topology/command-meter';
 import { TOPOLOGY_NAMES, type TopologyName, startTopology } from '../topology/topologies';
-import { expireAndRequest, seedUsers } from './rotate-users';
+import { type RotationFigures, expireAndRequest, rotationFigures, seedUsers } from './rotate-users';
 
-export interface TopologyRow {
+export interface TopologyRow extends RotationFigures {
   topology: TopologyName;
-  users: number;
-  processes: number;
   /** Requests in flight per process at most. */
   window: number;
-  /** The simulator's counts (expected: `users` rotations, nothing else). */
-  rotations: number;
-  leewayReuses: number;
-  revocations: number;
-  errors: number;
-  /** From 'go' to the last answer of the last process. */
-  elapsedMs: number;
-  rotationsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
   primaries: number;
   replicas: number;
   /** Commands the primaries ran (sent and inside scripts), per rotation the simulator counted. */
@@ -107,20 +94,10 @@ export async function runTopologies(
           await meter.start();
           const run = await expireAndRequest(env, apps, users, { requestsPerUser: 1, window });
           const nodes = await meter.stop();
-          const latency = latencySummary(run.samples.flatMap((s) => s.clientMs));
           const row: TopologyRow = {
             topology: name,
-            users: users.length,
-            processes,
             window,
-            rotations: run.rotations,
-            leewayReuses: run.leewayReuses,
-            revocations: run.revocations,
-            errors: run.errors,
-            elapsedMs: Math.round(run.elapsedMs),
-            rotationsPerSecond: Math.round(run.rotations / (run.elapsedMs / 1000)),
-            p50Ms: latency.p50,
-            p99Ms: latency.p99,
+            ...rotationFigures(run, users.length, processes),
             ...summarizeNodes(nodes, run.rotations),
           };
           rows.push(row);
