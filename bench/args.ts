@@ -1,6 +1,6 @@
 // Command-line flags of `npm run bench -- …`.
 
-export type PartName = 'burst' | 'wakeup' | 'hot' | 'scale';
+export type PartName = 'burst' | 'wakeup' | 'hot' | 'scale' | 'topologies';
 
 export interface Args {
   quick: boolean;
@@ -11,9 +11,9 @@ export interface Args {
   profile: boolean;
 }
 
-const ALL: PartName[] = ['burst', 'wakeup', 'hot', 'scale'];
+const ALL: PartName[] = ['burst', 'wakeup', 'hot', 'scale', 'topologies'];
 
-export const USAGE = `npm run bench [-- --quick] [--json] [--only=burst,wakeup,hot,scale] [--profile]
+export const USAGE = `npm run bench [-- --quick] [--json] [--only=burst,wakeup,hot,scale,topologies] [--profile]
   --quick    smaller sweeps, about a minute
   --json     end stdout with one line of JSON holding the whole result
   --only     run only the named parts

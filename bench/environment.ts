@@ -11,6 +11,8 @@ import { type RedisTarget, startRedis } from './redis/dedicated-redis';
 import { RedisProbe } from './redis/redis-probe';
 import { type OurProcesses, processTicks } from './interference';
 import type { StrategyName } from './strategies/types';
+import type { RedisAddress } from './topology/redis-address';
+import { TOPOLOGY_NAMES } from './topology/topologies';
 
 /** An app process and the loopback port its server listens on. */
 export type AppProcess = ForkedChild<AppOps> & { port: number };
@@ -21,6 +23,8 @@ export interface SpawnOptions {
   keyPrefix: string;
   sweeper: boolean;
   execArgv?: string[];
+  /** This project's Redis, when not the run's own node (the topologies part). */
+  redis?: RedisAddress;
 }
 
 const CLIENT_ID = 'sim-client-id';
@@ -32,6 +36,8 @@ export class BenchEnvironment implements OurProcesses {
   readonly encryptionKey = randomBytes(32).toString('base64');
   private offsetMs = 0;
   private readonly apps = new Set<AppProcess>();
+  /** Processes a part started besides the app processes (the topologies' Redis servers). */
+  private readonly others = new Set<() => number[]>();
   private nextAccount = 0;
   /** CPU ticks of the app processes already stopped, read just before they stopped. */
   readonly finalTicks = new Map<number, number>();
@@ -44,6 +50,7 @@ export class BenchEnvironment implements OurProcesses {
     readonly accessTokenTtlMs: number,
     private readonly accountPool: string[],
     readonly scaleAccounts: string[],
+    readonly topologyAccounts: string[],
   ) {}
 
   static async start(plan: Plan): Promise<BenchEnvironment> {
@@ -51,17 +58,47 @@ export class BenchEnvironment implements OurProcesses {
     const sim = forkChild<SimOps>('processes/sim-child.js', 'simulator');
     const accountPool = Array.from({ length: plan.accountPool }, (_, i) => `u${i}`);
     const scaleAccounts = Array.from({ length: plan.scale.users }, (_, i) => `s${i}`);
+    const topologyAccounts = Array.from(
+      { length: plan.topologies.users * TOPOLOGY_NAMES.length },
+      (_, i) => `t${i}`,
+    );
     const { tokenUrl, accessTokenTtlMs } = await sim.rpc.call('start', {
-      accountIds: [...accountPool, ...scaleAccounts],
+      accountIds: [...accountPool, ...scaleAccounts, ...topologyAccounts],
       latencyMs: plan.tokenLatencyMs,
     });
     const probe = new RedisProbe(redis.url);
-    return new BenchEnvironment(redis, probe, sim, tokenUrl, accessTokenTtlMs, accountPool, scaleAccounts);
+    return new BenchEnvironment(
+      redis,
+      probe,
+      sim,
+      tokenUrl,
+      accessTokenTtlMs,
+      accountPool,
+      scaleAccounts,
+      topologyAccounts,
+    );
+  }
+
+  /**
+   * Counts `pids()` among the run's processes (for the interference figures) until the returned
+   * function is called, which records their CPU time before they stop.
+   */
+  adopt(pids: () => number[]): () => void {
+    this.others.add(pids);
+    return () => {
+      for (const pid of pids()) this.finalTicks.set(pid, processTicks(pid));
+      this.others.delete(pids);
+    };
   }
 
   /** The run's live processes: this one, the simulator, the dedicated Redis, the app processes. */
   pids(): number[] {
-    const children = [this.sim.process.pid, this.redis.pid, ...[...this.apps].map((app) => app.process.pid)];
+    const children = [
+      this.sim.process.pid,
+      this.redis.pid,
+      ...[...this.apps].map((app) => app.process.pid),
+      ...[...this.others].flatMap((pids) => pids()),
+    ];
     return [process.pid, ...children.filter((pid): pid is number => pid !== undefined)];
   }
 
@@ -83,7 +120,8 @@ export class BenchEnvironment implements OurProcesses {
         const args: AppInitArgs = {
           index,
           tokenUrl: this.tokenUrl,
-          redisUrl: this.redis.url,
+          redisUrl: options.redis?.kind === 'node' ? options.redis.url : this.redis.url,
+          redis: options.redis,
           keyPrefix: `${this.runPrefix}${options.keyPrefix}`,
           encryptionKey: this.encryptionKey,
           clientId: CLIENT_ID,

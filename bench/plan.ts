@@ -12,6 +12,11 @@ export interface Plan {
   /** Bare and middleware runs alternate `rounds` times, so drift on a shared machine hits both alike. */
   hotPath: { rounds: number; roundSeconds: number; warmupSeconds: number; connections: number };
   scale: { users: number; processes: number; requestsPerUser: number; window: number };
+  /**
+   * The same users rotated on one node, a Redis Cluster and under Sentinel: each user requested
+   * once, `window` requests in flight per process.
+   */
+  topologies: { users: number; processes: number; window: number };
 }
 
 export function makePlan(quick: boolean): Plan {
@@ -30,5 +35,6 @@ export function makePlan(quick: boolean): Plan {
       ? { rounds: 3, roundSeconds: 1, warmupSeconds: 1, connections: 10 }
       : { rounds: 10, roundSeconds: 1, warmupSeconds: 3, connections: 10 },
     scale: { users: quick ? 1_000 : 10_000, processes: 4, requestsPerUser: 2, window: 100 },
+    topologies: { users: quick ? 500 : 3_000, processes: 4, window: 50 },
   };
 }

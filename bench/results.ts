@@ -7,6 +7,7 @@ import type { Machine } from './machine';
 import type { BurstRow } from './parts/burst';
 import type { HotPathResult } from './parts/hot-path';
 import type { ScaleResult } from './parts/scale';
+import type { TopologyRow } from './parts/topologies';
 import type { WakeupRow } from './parts/wakeup';
 import type { Plan } from './plan';
 import type { Table } from './report/part-tables';
@@ -17,6 +18,7 @@ export interface PartResults {
   wakeup?: WakeupRow[];
   hotPath?: HotPathResult;
   scale?: ScaleResult;
+  topologies?: TopologyRow[];
 }
 
 export interface Target {
@@ -92,6 +94,24 @@ export function judgeTargets(parts: PartResults, plan: Plan): Target[] {
       met: s.leakedKeys === 0,
     });
   }
+  if (parts.topologies) {
+    const bad = parts.topologies.filter(
+      (r) => r.rotations !== r.users || r.leewayReuses + r.revocations + r.errors > 0,
+    );
+    targets.push({
+      target: 'topologies: exactly one rotation per user, no reuse, revocation or error, on each',
+      measured: bad.length
+        ? bad
+            .map(
+              (r) =>
+                `${r.topology}: ${r.rotations}/${r.users} rotations, ${r.leewayReuses} reuses, ` +
+                `${r.revocations} revocations, ${r.errors} errors`,
+            )
+            .join('; ')
+        : parts.topologies.map((r) => `${r.topology}: ${r.rotations}/${r.users}`).join(', '),
+      met: bad.length === 0,
+    });
+  }
   return targets;
 }
 
@@ -118,6 +138,7 @@ export function summarize(parts: PartResults, plan: Plan, machine: Machine, redi
         }
       : null,
     scale: parts.scale ?? null,
+    topologies: parts.topologies ?? null,
     targets: judgeTargets(parts, plan),
     machine,
     plan,

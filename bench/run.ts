@@ -1,4 +1,4 @@
-// `npm run bench`: the four parts of issue 4 in one run, tables on stdout, bench/results/latest.json,
+// `npm run bench`: the four parts of issue 4 and issue 13's topologies in one run, tables on stdout, bench/results/latest.json,
 // and with `--json` one last stdout line holding the whole result.
 
 import { performance } from 'node:perf_hooks';
@@ -9,6 +9,7 @@ import { currentLoad, describeMachine, sampleBusy } from './machine';
 import { type BurstRow, runBurst } from './parts/burst';
 import { runHotPath } from './parts/hot-path';
 import { runScale } from './parts/scale';
+import { type TopologyRow, runTopologies } from './parts/topologies';
 import { runWakeup } from './parts/wakeup';
 import { makePlan } from './plan';
 import {
@@ -21,6 +22,7 @@ import {
   wakeupTable,
 } from './report/part-tables';
 import { renderTable } from './report/table';
+import { topologiesTable } from './report/topology-table';
 import { PROFILES_DIR, type PartResults, judgeTargets, summarize, writeResults } from './results';
 import { STRATEGY_NAMES } from './strategies/types';
 
@@ -113,6 +115,21 @@ async function main(): Promise<void> {
       const meter = meterInterference(env);
       parts.scale = await runScale(env, plan, execArgv);
       show(scaleTable(parts.scale), 'scale', meter());
+    }
+    if (has('topologies')) {
+      progress(`topologies: ${plan.topologies.users} users on each`);
+      const meter = meterInterference(env);
+      parts.topologies = await runTopologies(
+        env,
+        plan,
+        (r: TopologyRow) =>
+          progress(
+            `topologies ${r.topology}: ${r.rotations} rotations, ${r.rotationsPerSecond}/s, ` +
+              `${r.commandsPerRotation} commands/rotation, ${r.errors} errors`,
+          ),
+        execArgv,
+      );
+      show(topologiesTable(parts.topologies), 'topologies', meter());
     }
   } finally {
     await env.close();

@@ -32,11 +32,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const masters = options.masters ?? 3;
   const replicas = options.replicasPerMaster ?? 0;
   const count = masters * (1 + replicas);
-  const nodes = await Promise.all(
+  const started = await Promise.allSettled(
     Array.from({ length: count }, async (_, index) => {
       const own = options.node?.(index) ?? {};
-      // The bus port defaults to the port + 10 000, which can land in the ephemeral range and be
-      // taken by some client's source port (the node then fails to start): pick a free one too.
+      // The bus port defaults to port + 10 000, which may be in the ephemeral range and taken:
+      // pick a free one as well.
       const busPort = await freePort();
       return startRedisServer({
         ...own,
@@ -52,6 +52,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       });
     }),
   );
+  const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    // The nodes that did start must not outlive us.
+    await Promise.all(nodes.map((node) => node.close()));
+    throw failed.reason;
+  }
   const close = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => node.close()));
   };

@@ -23,6 +23,8 @@ export interface RedisServerOptions {
 export interface RedisServer {
   port: number;
   url: string;
+  /** The redis-server process's id while it runs (benchmarks count its CPU time). */
+  readonly pid: number | undefined;
   /** Whether a redis-server process is running now. */
   readonly running: boolean;
   /** Stops the process (SIGKILL: no shutdown, no last save) and resolves once it is gone. */
@@ -104,6 +106,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
     get running() {
       return child !== undefined && child.exitCode === null && child.signalCode === null;
     },

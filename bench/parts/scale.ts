@@ -1,27 +1,12 @@
 // Part 4, scale: many users whose access tokens expire together, each requested by two of four
 // app processes at once. Counts rotations, their rate, the keys and memory left, process RSS.
 
-import { performance } from 'node:perf_hooks';
 import type { AppProcess, BenchEnvironment } from '../environment';
 import type { Plan } from '../plan';
-import type { LoadSample } from '../processes/app-protocol';
-import { latencySummary } from '../stats-math';
+import { type RotationFigures, expireAndRequest, rotationFigures, seedUsers } from './rotate-users';
 
-export interface ScaleResult {
-  users: number;
-  processes: number;
+export interface ScaleResult extends RotationFigures {
   requests: number;
-  /** Rotations the simulator counted (expected: exactly `users`). */
-  rotations: number;
-  leewayReuses: number;
-  revocations: number;
-  errors: number;
-  /** From 'go' to the last answer of the last process. */
-  elapsedMs: number;
-  rotationsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
   seedMs: number;
   /** Per app process during the run: worst event-loop delay, and CPU time used. */
   loopDelayMaxMs: number[];
@@ -54,14 +39,6 @@ function kindOf(key: string): string {
   return 'other';
 }
 
-/** User i goes to processes i mod P and (i + 1) mod P, so every rotation races another process. */
-function shareOf(users: string[], process: number, processes: number, perUser: number): string[] {
-  return users.filter((_, i) => {
-    for (let k = 0; k < perUser; k++) if ((i + k) % processes === process) return true;
-    return false;
-  });
-}
-
 async function rssMiB(apps: AppProcess[]): Promise<number[]> {
   const stats = await Promise.all(apps.map((app) => app.rpc.call('stats', {})));
   return stats.map((s) => Math.round(s.rss / MiB));
@@ -79,36 +56,10 @@ export async function runScale(env: BenchEnvironment, plan: Plan, execArgv?: str
   });
   try {
     const memoryBefore = await env.probe.usedMemory();
-    const tokens = await env.consent(users);
-    const seedStart = performance.now();
-    await Promise.all(
-      apps.map((app, p) =>
-        app.rpc.call('seed', {
-          strategy: 'this-project',
-          grants: users.flatMap((accountId, i) =>
-            i % processes === p ? [{ accountId, tokens: tokens[i] }] : [],
-          ),
-          concurrency: 50,
-        }),
-      ),
-    );
-    const seedMs = performance.now() - seedStart;
+    const seedMs = await seedUsers(env, apps, users);
     const rssBefore = await rssMiB(apps);
-    await env.advance(env.accessTokenTtlMs + 1_000);
-
-    const before = await env.simStats();
-    const start = performance.now();
-    const samples: LoadSample[] = await Promise.all(
-      apps.map((app, p) =>
-        app.rpc.call('load', {
-          strategy: 'this-project',
-          accountIds: shareOf(users, p, processes, requestsPerUser),
-          window,
-        }),
-      ),
-    );
-    const elapsedMs = performance.now() - start;
-    const after = await env.simStats();
+    const run = await expireAndRequest(env, apps, users, { requestsPerUser, window });
+    const { samples } = run;
     const stats = await Promise.all(apps.map((app) => app.rpc.call('stats', {})));
 
     const keys = await env.probe.keys(prefix);
@@ -118,29 +69,14 @@ export async function runScale(env: BenchEnvironment, plan: Plan, execArgv?: str
     await env.probe.deleteUnder(prefix);
     const memoryCleaned = await env.probe.usedMemory();
 
-    const rotations = after.rotations - before.rotations;
-    const latency = latencySummary(samples.flatMap((s) => s.clientMs));
     const managerSum = (field: string): number =>
       stats.reduce(
         (n, s) => n + Number((s.strategies['this-project'] as Record<string, unknown>)[field] ?? 0),
         0,
       );
     return {
-      users: users.length,
-      processes,
+      ...rotationFigures(run, users.length, processes),
       requests: samples.reduce((n, s) => n + s.requests, 0),
-      rotations,
-      leewayReuses: after.leewayReuses - before.leewayReuses,
-      revocations: after.revocations - before.revocations,
-      errors: samples.reduce(
-        (n, s) => n + Object.entries(s.statuses).reduce((m, [code, c]) => m + (code === '200' ? 0 : c), 0),
-        0,
-      ),
-      elapsedMs: Math.round(elapsedMs),
-      rotationsPerSecond: Math.round(rotations / (elapsedMs / 1000)),
-      p50Ms: latency.p50,
-      p99Ms: latency.p99,
-      maxMs: latency.max,
       seedMs: Math.round(seedMs),
       loopDelayMaxMs: samples.map((s) => Math.round(s.loopDelayMaxMs)),
       cpuMs: samples.map((s) => Math.round(s.cpuMs)),

@@ -50,6 +50,7 @@ serveRpc<AppOps>({
       clientSecret: args.clientSecret,
       tokenUrl: args.tokenUrl,
       redisUrl: args.redisUrl,
+      redis: args.redis,
       keyPrefix: args.keyPrefix,
       encryptionKey: args.encryptionKey,
       now: () => Date.now() + offsetMs,

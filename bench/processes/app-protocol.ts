@@ -2,11 +2,14 @@
 
 import type { TokenResponseBody } from '../../sim';
 import type { StrategyName } from '../strategies/types';
+import type { RedisAddress } from '../topology/redis-address';
 
 export interface AppInitArgs {
   index: number;
   tokenUrl: string;
   redisUrl: string;
+  /** This project's Redis when it is not `redisUrl` (the topologies part); other strategies refuse it. */
+  redis?: RedisAddress;
   /** The run's key prefix; each strategy appends its own part. */
   keyPrefix: string;
   encryptionKey: string;

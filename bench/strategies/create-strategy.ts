@@ -19,6 +19,11 @@ const PREFIXES: Record<StrategyName, string> = {
 
 export function createStrategy(name: StrategyName, base: StrategyContext): Strategy {
   const ctx = { ...base, keyPrefix: `${base.keyPrefix}${PREFIXES[name]}` };
+  // The vendor strategies keep their JSON records on one node; only this project is measured on
+  // a Cluster or under Sentinel.
+  if (base.redis && base.redis.kind !== 'node' && !name.startsWith('this-project')) {
+    throw new Error(`strategy ${name} runs on one Redis node only, not on a ${base.redis.kind}`);
+  }
   switch (name) {
     case 'no-token':
       return noTokenStrategy();

@@ -4,6 +4,7 @@
 
 import { type TokenManager, RedisNoticeChannel, createTokenManager } from 'jira-token-rotation';
 import type { TokenResponseBody } from '../../sim';
+import { connectRedis } from '../topology/redis-address';
 import { PollingNoticeChannel } from './polling-notice-channel';
 import { RotationTimeline } from './rotation-timeline';
 import type { ResolveUser, Strategy, StrategyContext, StrategyName } from './types';
@@ -19,17 +20,19 @@ export function thisProjectStrategy(
   ctx: StrategyContext,
   pollIntervalMs?: number,
 ): Strategy {
+  // A URL the manager opens itself; a Cluster or Sentinel client is ours to close.
+  const redis = ctx.redis ? connectRedis(ctx.redis, 'jtr-bench') : ctx.redisUrl;
   const notices =
     pollIntervalMs === undefined
       ? undefined
-      : new PollingNoticeChannel(new RedisNoticeChannel({ redis: ctx.redisUrl, keyPrefix: ctx.keyPrefix }));
+      : new PollingNoticeChannel(new RedisNoticeChannel({ redis, keyPrefix: ctx.keyPrefix }));
   const timeline = new RotationTimeline();
   const manager = createTokenManager({
     logger: timeline.logger,
     clientId: ctx.clientId,
     clientSecret: ctx.clientSecret,
     tokenUrl: ctx.tokenUrl,
-    redis: ctx.redisUrl,
+    redis,
     notices,
     keyPrefix: ctx.keyPrefix,
     encryptionKey: ctx.encryptionKey,
@@ -52,6 +55,7 @@ export function thisProjectStrategy(
     async close() {
       await manager.close();
       await notices?.close();
+      if (typeof redis !== 'string') await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

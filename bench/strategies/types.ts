@@ -3,6 +3,7 @@
 import type { RequestHandler, Request } from 'express';
 import type { TokenResponseBody } from '../../sim';
 import type { UserRef } from 'jira-token-rotation';
+import type { RedisAddress } from '../topology/redis-address';
 import type { RotationMarks } from './rotation-timeline';
 
 /** The strategies of part 1, its floor (`no-token`) and the polling variants of part 2. */
@@ -47,6 +48,8 @@ export interface StrategyContext {
   clientSecret: string;
   tokenUrl: string;
   redisUrl: string;
+  /** Where this project's manager finds Redis instead of `redisUrl`: a Cluster or a Sentinel group. */
+  redis?: RedisAddress;
   /** This strategy's own key prefix (and notice channel). */
   keyPrefix: string;
   encryptionKey: string;
