@@ -127,7 +127,8 @@ export class PendingSettlements {
         .tryWrite(user, expected, updated)
         .catch((error: unknown) => error);
       if (!isOutcome(outcome)) return this.abandon(entry, attempt, outcome);
-      if (outcome.kind === 'written' || (outcome.kind === 'lost' && (await this.wroteEarlier(entry)))) {
+      const won = outcome.kind === 'lost' ? await this.whoseWrite(entry) : outcome.kind;
+      if (won === 'written' || won === 'ours') {
         this.entries.delete(userId(user));
         this.deps.logger.info(
           { event: 'settle_write_landed', ...who(user), attempts: attempt, pendingMs: this.pendingMs(entry) },
@@ -135,7 +136,7 @@ export class PendingSettlements {
         );
         return entry.settlement.landed();
       }
-      if (outcome.kind === 'lost') {
+      if (won === 'theirs') {
         this.entries.delete(userId(user));
         return entry.settlement.lost();
       }
@@ -155,18 +156,18 @@ export class PendingSettlements {
   /**
    * After a write that may have landed without our learning it (a reply lost with the
    * connection), the next compare-and-set loses against our own write. The sealed ciphertext has
-   * a random IV, so a record that carries it is ours. A read that fails counts as "not yet".
+   * a random IV, so a record that carries it is ours. A read that fails cannot tell: retry.
    */
-  private async wroteEarlier({ settlement }: Entry): Promise<boolean> {
+  private async whoseWrite({ settlement }: Entry): Promise<'ours' | 'theirs' | 'unconfirmed'> {
     const current = await this.deps.records.get(settlement.user).catch(() => undefined);
-    if (current === undefined) return false;
+    if (current === undefined) return 'unconfirmed';
     const { updated } = settlement;
-    return (
+    const ours =
       current !== null &&
       current.generation === updated.generation &&
       current.version === updated.version &&
-      current.ciphertext === updated.ciphertext
-    );
+      current.ciphertext === updated.ciphertext;
+    return ours ? 'ours' : 'theirs';
   }
 
   private abandon(entry: Entry, attempts: number, error?: unknown): void {
