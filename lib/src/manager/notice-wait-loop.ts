@@ -46,7 +46,11 @@ export class NoticeWaitLoop {
         const held = this.heldPair(user, rejected);
         if (held) return this.remember(id, epoch, held);
         // Register for the notice before reading, so a notice published in between is not missed.
-        const notice = notices.waitForNotice(user, settings.noticeTimeoutMs);
+        // A pair this process keeps (invariant 11) wakes the wait too: no notice can say so.
+        const notice = this.rotator.pending.orKept(
+          user,
+          notices.waitForNotice(user, settings.noticeTimeoutMs),
+        );
         try {
           const read = await records.read(user);
           if (!read) throw new NotConnectedError();

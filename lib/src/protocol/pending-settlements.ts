@@ -56,6 +56,8 @@ interface Entry {
  */
 export class PendingSettlements {
   private readonly entries = new Map<string, Entry>();
+  /** Waits of this process's requests to wake when a pair is kept for their user. */
+  private readonly sleepers = new Map<string, Set<() => void>>();
   private readonly stopping = new AbortController();
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly random: () => number;
@@ -79,6 +81,31 @@ export class PendingSettlements {
     const entry: Entry = { settlement, since: performance.now(), done: Promise.resolve() };
     this.entries.set(userId(user), entry);
     entry.done = this.retry(entry);
+    for (const wake of this.sleepers.get(userId(user)) ?? []) wake();
+  }
+
+  /**
+   * A request's wait for a notice that also ends, with `null`, as soon as a pair is kept for the
+   * user: the notice that would wake it cannot be published while the store is down.
+   */
+  orKept<T>(
+    user: UserRef,
+    wait: { promise: Promise<T | null>; cancel(): void },
+  ): { promise: Promise<T | null>; cancel(): void } {
+    const id = userId(user);
+    let wake!: () => void;
+    const kept = new Promise<null>((resolve) => (wake = () => resolve(null)));
+    const sleepers = this.sleepers.get(id) ?? new Set();
+    sleepers.add(wake);
+    this.sleepers.set(id, sleepers);
+    return {
+      promise: Promise.race([wait.promise, kept]),
+      cancel: () => {
+        wait.cancel();
+        sleepers.delete(wake);
+        if (sleepers.size === 0 && this.sleepers.get(id) === sleepers) this.sleepers.delete(id);
+      },
+    };
   }
 
   /** Whether this process holds a pair for the user that the store has not confirmed yet. */

@@ -5,7 +5,8 @@
 import { MemoryTokenStore } from '../../src';
 import { LockUnavailableError, StoreUnavailableError } from '../../src/errors';
 import type { RecordVersion, TokenRecord, UserRef } from '../../src/types';
-import { type Harness, createHarness, leakedSecrets } from '../../../test/support/manager-harness';
+import { holdNextAnswer } from '../../../support/fetch-probe';
+import { HOUR, type Harness, createHarness, leakedSecrets } from '../../../test/support/manager-harness';
 
 /** A memory store whose writes, and optionally reads, fail while `failing` (or `failWrite`) says so. */
 class FailingStore extends MemoryTokenStore {
@@ -77,6 +78,38 @@ describe('a settle write that fails after the server rotated (memory store)', ()
     expect((await h.sibling().getAccessToken(h.user)).accessToken).toBe(fresh);
     expect(h.server.sim.stats()).toMatchObject({ tokenRequests: 1, rotations: 1, leewayReuses: 0 });
     expect(h.manager.stats().rotationOutcomes).toMatchObject({ rotated: 1, lost_cas: 0 });
+  });
+
+  test("a request waiting behind its own process's background rotation wakes as soon as the pair is kept", async () => {
+    await h.close();
+    h = await createHarness('memory', { store, noticeTimeoutMs: 10_000, waitTimeoutMs: 20_000 });
+    const { access_token: old } = await h.consent();
+    // Inside the refresh-ahead window: a request gets the old token and starts a background rotation.
+    h.server.sim.clock.advance(HOUR - 240_000);
+    const answer = holdNextAnswer(h.probe);
+    expect((await h.manager.getAccessToken(h.user)).accessToken).toBe(old);
+    await answer.arrived;
+    // Jira refused the old token: this request waits behind the background rotation's lease.
+    let served: string | undefined;
+    const waiter = h.manager.getAccessToken(h.user, { rejected: old }).then((t) => (served = t.accessToken));
+    // Failing assertions below must not leave it rejecting unhandled.
+    waiter.catch(() => undefined);
+    await h.logger.waitForEvent('lease_held_elsewhere');
+
+    store.failing = { writes: true, reads: false };
+    answer.release();
+    await h.logger.waitForEvent('settle_write_retrying');
+    // No notice can be published, and the notice timeout is 10 s off: only the kept pair wakes it.
+    await new Promise(setImmediate);
+    await new Promise(setImmediate);
+    expect(served).toBeDefined();
+    expect(served).not.toBe(old);
+    await waiter;
+
+    store.failing = { writes: false, reads: false };
+    await h.logger.waitForEvent('settle_write_landed');
+    expect((await h.sibling().getAccessToken(h.user)).accessToken).toBe(served);
+    expect(h.server.sim.stats()).toMatchObject({ tokenRequests: 1, rotations: 1, leewayReuses: 0 });
   });
 
   test('past the lease, this process never rotates from the stored token while it holds the new pair', async () => {
