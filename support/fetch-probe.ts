@@ -1,8 +1,11 @@
 // A fetch that records every token the manager receives (for the no-leak scans of tests and chaos
 // runs) and can hold or replace one token-endpoint exchange (a late holder, a hostile answer).
 
-/** Decides one token-endpoint exchange: `send()` performs the real request. */
-export type TokenInterceptor = (send: () => Promise<Response>) => Promise<Response>;
+/**
+ * Decides one token-endpoint exchange: `send()` performs the real request, whose body (a string:
+ * JSON or form) is `body`.
+ */
+export type TokenInterceptor = (send: () => Promise<Response>, body: unknown) => Promise<Response>;
 
 /** A recording fetch; see {@link fetchProbe}. */
 export interface FetchProbe {
@@ -43,7 +46,7 @@ export function fetchProbe(base: typeof fetch = globalThis.fetch): FetchProbe {
         return new Response(text, { status: response.status, headers: response.headers });
       };
       const interceptor = queue.shift();
-      return interceptor ? interceptor(send) : send();
+      return interceptor ? interceptor(send, init?.body) : send();
     },
   };
   return probe;

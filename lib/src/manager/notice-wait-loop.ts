@@ -2,7 +2,12 @@
 // wait for the holder's notice and read again, until a token, a verdict or the wait budget.
 
 import { performance } from 'node:perf_hooks';
-import { LockUnavailableError, NotConnectedError, ReauthorizationRequiredError } from '../errors';
+import {
+  LockUnavailableError,
+  NotConnectedError,
+  ReauthorizationRequiredError,
+  StoreUnavailableError,
+} from '../errors';
 import { logLeaseHeldElsewhere } from '../protocol/log-context';
 import { tokenOf } from '../protocol/record-access';
 import { assessRecord } from '../protocol/record-assessment';
@@ -38,8 +43,14 @@ export class NoticeWaitLoop {
     let waitingSince: number | undefined;
     try {
       for (;;) {
+        const held = this.heldPair(user, rejected);
+        if (held) return this.remember(id, epoch, held);
         // Register for the notice before reading, so a notice published in between is not missed.
-        const notice = notices.waitForNotice(user, settings.noticeTimeoutMs);
+        // A pair this process keeps (invariant 13) wakes the wait too: no notice can say so.
+        const notice = this.rotator.pending.orKept(
+          user,
+          notices.waitForNotice(user, settings.noticeTimeoutMs),
+        );
         try {
           const read = await records.read(user);
           if (!read) throw new NotConnectedError();
@@ -83,6 +94,11 @@ export class NoticeWaitLoop {
           }
           waitingSince ??= performance.now();
           await notice.promise;
+        } catch (error) {
+          // The store failed under a pair this process rotated and keeps until the store takes it.
+          const kept = error instanceof StoreUnavailableError && this.heldPair(user, rejected);
+          if (kept) return this.remember(id, epoch, kept);
+          throw error;
         } finally {
           notice.cancel();
         }
@@ -92,6 +108,17 @@ export class NoticeWaitLoop {
         this.deps.observer.lockWaited((performance.now() - waitingSince) / 1000);
       this.cache.endLoad(id);
     }
+  }
+
+  /**
+   * Invariant 11: a pair this process rotated but could not store yet, served from memory while
+   * the store still shows the lease (or cannot be read at all). Other processes cannot see it.
+   */
+  private heldPair(
+    user: UserRef,
+    rejected: string | undefined,
+  ): (AccessToken & { lastRotatedAt: number }) | undefined {
+    return this.rotator.pending.tokenFor(user, rejected);
   }
 
   private fromRotation(

@@ -103,8 +103,9 @@ export interface TokenManager {
    */
   ready(): Promise<void>;
   /**
-   * Resolves once this process's background rotations (refresh-ahead, recovery) have finished,
-   * and the store's own work after writes (index upkeep) with them.
+   * Resolves once this process's background rotations (refresh-ahead, recovery) and settlement
+   * writes being retried after a store failure have finished, and the store's own work after
+   * writes (index upkeep) with them.
    */
   whenIdle(): Promise<void>;
   /** Closes every connection and timer it opened. */
@@ -124,12 +125,14 @@ export class DefaultTokenManager implements TokenManager {
   private readonly sweeper: InDoubtSweeper;
   private readonly stopListening: () => void;
   private readonly keepAliveSweeper: KeepAliveSweeper;
+  private readonly rotator: Rotator;
   private closed = false;
 
   constructor(private readonly deps: TokenManagerDeps) {
     const isClosed = (): boolean => this.closed;
     this.cache = new AccessTokenCache(deps.settings.expiryMarginMs);
     const rotator = new Rotator(deps);
+    this.rotator = rotator;
     this.background = new BackgroundRotations(deps, rotator, this.cache, isClosed);
     const loop = new NoticeWaitLoop(deps, rotator, this.cache, this.background);
     this.loader = new AccessTokenLoader(deps, this.cache, this.background, loop);
@@ -244,6 +247,9 @@ export class DefaultTokenManager implements TokenManager {
     this.sweeper.stop();
     this.stopListening();
     await this.keepAliveSweeper.close();
+    // Settlement writes still being retried stop first (they would wait for the store for ever):
+    // their pairs are lost with the process, logged at error, and recovered inside the leeway.
+    await this.rotator.pending.close();
     await Promise.allSettled([...this.loader.pending(), ...this.backgroundWork()]);
     this.cache.clear();
     await this.deps.closeResources();
@@ -254,10 +260,11 @@ export class DefaultTokenManager implements TokenManager {
     return { now: this.deps.now(), familyLifetimeMs, reconnectNoticeMs };
   }
 
-  /** Background rotations and the recovery sweep running now. */
+  /** Background rotations, settlement writes being retried, and the recovery sweep running now. */
   private backgroundWork(): Promise<unknown>[] {
     const sweep = this.sweeper.running;
-    return sweep ? [...this.background.pending(), sweep] : this.background.pending();
+    const work = [...this.background.pending(), ...this.rotator.pending.pending()];
+    return sweep ? [...work, sweep] : work;
   }
 
   private assertOpen(): void {

@@ -64,6 +64,14 @@ export function registerTokenMetrics(registry: Registry, stats: TokenStats): Tok
     },
   });
   new Counter({
+    name: 'jira_token_settle_write_retries_total',
+    help: 'Writes of a rotated token pair made again after the first failed (the pair was kept in memory meanwhile).',
+    registers,
+    collect() {
+      set(this, stats.settleWriteRetries);
+    },
+  });
+  new Counter({
     name: 'jira_api_retries_total',
     help: 'Jira calls through req.jira.fetch retried after a 429 or 503, by that status.',
     labelNames: ['status'],

@@ -46,6 +46,8 @@ export interface TokenStatsSnapshot {
   rotationOutcomes: Record<RotationOutcome, number>;
   /** Times this process found the Redis store had lost its records (its marker key vanished). */
   storeLosses: number;
+  /** Settlement writes made again after the first one failed (a rotated pair kept in memory). */
+  settleWriteRetries: number;
 }
 
 export class TokenStats {
@@ -65,6 +67,7 @@ export class TokenStats {
   keepAliveRotations = 0;
   keepAliveFailures = 0;
   storeLosses = 0;
+  settleWriteRetries = 0;
   readonly apiRetries: Record<string, number> = {};
   readonly rotationOutcomes = Object.fromEntries(ROTATION_OUTCOMES.map((o) => [o, 0])) as Record<
     RotationOutcome,
@@ -110,6 +113,7 @@ export class TokenStats {
       apiRetries: { ...this.apiRetries },
       rotationOutcomes: { ...this.rotationOutcomes },
       storeLosses: this.storeLosses,
+      settleWriteRetries: this.settleWriteRetries,
     };
   }
 }

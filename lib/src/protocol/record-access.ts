@@ -15,6 +15,21 @@ export interface OpenRecord {
   secrets?: TokenSecrets;
 }
 
+/**
+ * Why a write's result is not known to have landed for good: the store failed (Redis cut, a
+ * command timeout: it may or may not have written), or, reserved for a store that waits for
+ * replication (issue #13's `WAIT`), it wrote but no replica acknowledged it, so a failover may
+ * still lose it. Either way the writer keeps what it wrote and writes it again.
+ */
+export type UnconfirmedReason = 'store_unavailable' | 'not_durable';
+
+/** How a compare-and-set ended, for a writer that must not lose what it wrote. */
+export type WriteOutcome =
+  | { kind: 'written' }
+  /** Another writer got there first: the record is not ours to write. */
+  | { kind: 'lost' }
+  | { kind: 'unconfirmed'; reason: UnconfirmedReason; error: StoreUnavailableError };
+
 /** The token a record holds, as the cache and callers want it. */
 export function tokenOf(record: TokenRecord, accessToken: string): AccessToken & { lastRotatedAt: number } {
   return {
@@ -69,6 +84,19 @@ export class RecordAccess {
   async write(user: UserRef, expected: RecordVersion | null, record: TokenRecord): Promise<boolean> {
     const version = expected ? { generation: expected.generation, version: expected.version } : null;
     return guard(() => this.store.compareAndSet(user, version, record));
+  }
+
+  /**
+   * Compare-and-set that reports a store failure as an outcome instead of throwing it, for a
+   * writer that keeps the record and writes it again (a settlement after the server rotated).
+   */
+  async tryWrite(user: UserRef, expected: RecordVersion | null, record: TokenRecord): Promise<WriteOutcome> {
+    try {
+      return { kind: (await this.write(user, expected, record)) ? 'written' : 'lost' };
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      return { kind: 'unconfirmed', reason: 'store_unavailable', error };
+    }
   }
 
   async delete(user: UserRef): Promise<boolean> {

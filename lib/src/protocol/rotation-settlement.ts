@@ -14,6 +14,7 @@ import type { NoticeKind } from '../notice/notice';
 import type { TokenRecord, TokenSecrets, UserRef } from '../types';
 import type { Baseline, InDoubtBook } from './in-doubt-book';
 import { publishNotice, who } from './log-context';
+import type { PendingSettlements } from './pending-settlements';
 import { tokenOf } from './record-access';
 import { type RotationResult, inDoubtError, retryAfterSeconds } from './rotation-result';
 import type { RotatorDeps } from './rotator-deps';
@@ -23,6 +24,7 @@ export class RotationSettler {
   constructor(
     private readonly deps: RotatorDeps,
     private readonly book: InDoubtBook,
+    private readonly pending: PendingSettlements,
   ) {}
 
   /**
@@ -64,18 +66,32 @@ export class RotationSettler {
             refreshToken: rotated ?? secrets.refreshToken,
           }),
         });
-        if (!(await records.write(user, rotating, updated))) return this.lostCas(user);
-        stats.rotations += 1;
-        this.ended(!rotated ? 'in_doubt' : baseline.inDoubt ? 'recovered' : 'rotated');
-        if (!rotated) this.book.noteInDoubt(user, 'missing_refresh_token');
-        else if (baseline.inDoubt) {
-          logger.info(
-            { event: 'in_doubt_recovered', ...who(user), reason: baseline.inDoubt.reason },
-            'Recovered a Jira token chain that was in doubt',
+        // Counted, logged and published once the pair is stored: now, or when a retry lands.
+        const stored = async (): Promise<void> => {
+          stats.rotations += 1;
+          this.ended(!rotated ? 'in_doubt' : baseline.inDoubt ? 'recovered' : 'rotated');
+          if (!rotated) this.book.noteInDoubt(user, 'missing_refresh_token');
+          else if (baseline.inDoubt) {
+            logger.info(
+              { event: 'in_doubt_recovered', ...who(user), reason: baseline.inDoubt.reason },
+              'Recovered a Jira token chain that was in doubt',
+            );
+          }
+          logger.debug({ event: 'rotated', ...who(user), accessToken: fingerprint(accessToken) }, 'Rotated');
+          await this.publish(user, 'rotated');
+        };
+        const written = await records.tryWrite(user, rotating, updated);
+        if (written.kind === 'lost') return this.lostCas(user);
+        if (written.kind === 'written') await stored();
+        else {
+          // Invariant 11: the server rotated, so this pair is the only copy of the chain's current
+          // tokens. Keep it, serve it from memory, and write it again by the same compare-and-set.
+          const lost = (): void => void this.lostCas(user);
+          this.pending.keep(
+            { user, expected: rotating, updated, accessToken, landed: stored, lost },
+            written,
           );
         }
-        logger.debug({ event: 'rotated', ...who(user), accessToken: fingerprint(accessToken) }, 'Rotated');
-        await this.publish(user, 'rotated');
         return {
           kind: 'token',
           token: tokenOf(updated, accessToken),

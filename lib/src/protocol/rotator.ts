@@ -9,6 +9,7 @@ import type { TokenRecord, TokenSecrets, UserRef } from '../types';
 import { InDoubtBook } from './in-doubt-book';
 import { logLeaseHeldElsewhere, who } from './log-context';
 import { assessRecord } from './record-assessment';
+import { PendingSettlements } from './pending-settlements';
 import { type OpenRecord, tokenOf } from './record-access';
 import { type RotationIntent, type RotationResult, backgroundOf, inDoubtError } from './rotation-result';
 import { RotationSettler } from './rotation-settlement';
@@ -21,10 +22,13 @@ import type { RotatorDeps } from './rotator-deps';
 export class Rotator {
   private readonly book: InDoubtBook;
   private readonly settler: RotationSettler;
+  /** Rotated pairs of this process that the store has not confirmed yet (invariant 13). */
+  readonly pending: PendingSettlements;
 
   constructor(private readonly deps: RotatorDeps) {
     this.book = new InDoubtBook(deps);
-    this.settler = new RotationSettler(deps, this.book);
+    this.pending = new PendingSettlements(deps);
+    this.settler = new RotationSettler(deps, this.book, this.pending);
   }
 
   /**
@@ -42,6 +46,13 @@ export class Rotator {
   ): Promise<RotationResult> {
     const { records, now, settings } = this.deps;
     const { background } = intent;
+    if (this.pending.holds(user)) {
+      // This process holds the chain's current pair while the store still shows the lease: a
+      // rotation from the stored refresh token would spend the leeway, so none starts here.
+      if (background) return { kind: 'idle' };
+      const held = this.pending.tokenFor(user, intent.rejected);
+      return held ? { kind: 'token', token: held, rotated: false } : { kind: 'wait' };
+    }
     const read = readJustBefore ?? (await records.read(user));
     if (!read) {
       if (background) return { kind: 'idle' };

@@ -80,6 +80,7 @@ describe('token metrics', () => {
       'jira_token_lock_wait_seconds',
       'jira_token_reauthorization_required_total',
       'jira_token_rotations_total',
+      'jira_token_settle_write_retries_total',
       'jira_token_store_losses_total',
     ]);
     expect(() => h.sibling({ registry })).toThrow(/already been registered/);
