@@ -1,8 +1,9 @@
 // ioredis clients for a Redis Cluster and for a Sentinel group with the fail-fast settings the
 // token manager's factory gives the single-node clients it builds (command timeout, few retries),
 // plus what a client needs to follow a failover: a slots refresh on a timer (a frozen primary
-// answers nothing, so no MOVED tells the client), and, under Sentinel, the failover detector and a
-// reconnect when a demoted primary answers READONLY.
+// answers nothing, so no MOVED tells the client), and, under Sentinel, a reconnect when a demoted
+// primary answers READONLY. Not ioredis's `failoverDetector`: a client closed while the detector
+// re-subscribes after a failover leaves sentinel connections that retry for ever (jest never exits).
 
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 
@@ -22,17 +23,20 @@ export function failFastCluster(): ClusterOptions {
   };
 }
 
-/** Options for `new Redis(options)` on a Sentinel group. */
+/**
+ * Options for `new Redis(options)` on a Sentinel group. `commandTimeoutMs: null` leaves commands
+ * without a timeout, as ioredis does by default.
+ */
 export function failFastSentinel(
   sentinels: Array<{ host: string; port: number }>,
   name: string,
+  commandTimeoutMs: number | null = FAIL_FAST.commandTimeout,
 ): RedisOptions {
   return {
     ...FAIL_FAST,
+    commandTimeout: commandTimeoutMs ?? undefined,
     sentinels,
     name,
-    // Subscribes to the sentinels' +switch-master and reconnects to the new primary at once.
-    failoverDetector: true,
     // A primary demoted under us refuses writes: reconnect (sentinels name the new one) and resend.
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
   };

@@ -34,7 +34,7 @@ function connect(target: FailoverRedis): Redis {
     cluster.on('error', () => undefined);
     return cluster as unknown as Redis; // until the Redis types accept a Cluster (#13 item 1)
   }
-  const client = new IORedis(failFastSentinel(target.sentinels, target.name));
+  const client = new IORedis(failFastSentinel(target.sentinels, target.name, target.commandTimeoutMs));
   client.on('error', () => undefined);
   return client;
 }

@@ -82,10 +82,10 @@ export interface FailoverHarness {
   burst(concurrency: number, fault: () => Promise<number>): Promise<FailoverOutcome>;
   /**
    * Moves the simulator an hour on (far past the 10-minute leeway) and rotates every user once
-   * through the test's manager: returns the simulator's counters of that round and where the
-   * refresh token each rotation sent stood at the simulator when it was sent.
+   * through the test's manager: returns the simulator's counters of that round, where the refresh
+   * token each rotation sent stood at the simulator when it was sent, and the errors' names.
    */
-  rotateAll(): Promise<{ stats: RoundStats; sent: string[] }>;
+  rotateAll(): Promise<{ stats: RoundStats; sent: string[]; failures: string[] }>;
   close(): Promise<void>;
 }
 
@@ -186,12 +186,16 @@ export async function createFailoverHarness(
       server.sim.clock.advance(HOUR);
       const before = server.sim.stats();
       sent = [];
-      for (const user of users) await manager.getAccessToken(user);
+      const failures: string[] = [];
+      for (const user of users) {
+        await manager.getAccessToken(user).catch((error: Error) => failures.push(error.name));
+      }
       const after = server.sim.stats();
       const counters = ['tokenRequests', 'rotations', 'leewayReuses', 'revocations', 'invalidGrant'] as const;
       return {
         stats: Object.fromEntries(counters.map((c) => [c, after[c] - before[c]])) as RoundStats,
         sent,
+        failures,
       };
     },
     close: async () => {
@@ -265,6 +269,7 @@ export async function expectNothingLost(h: FailoverHarness): Promise<void> {
       invalidGrant: 0,
     });
     expect(round.sent).toEqual(Array.from({ length: users }, () => 'current'));
+    expect(round.failures).toEqual([]);
   }
 }
 

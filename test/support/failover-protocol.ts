@@ -5,7 +5,12 @@ import type { TokenStatsSnapshot, UserRef } from 'jira-token-rotation';
 /** Where a child's Redis client connects: a Redis Cluster's nodes, or a Sentinel group. */
 export type FailoverRedis =
   | { cluster: Array<{ host: string; port: number }> }
-  | { sentinels: Array<{ host: string; port: number }>; name: string };
+  | {
+      sentinels: Array<{ host: string; port: number }>;
+      name: string;
+      /** `null`: no command timeout (ioredis's default); omitted: the fail-fast 2 s. */
+      commandTimeoutMs?: number | null;
+    };
 
 /** What one child saw of one user over a whole load run. */
 export interface UserTally {
