@@ -208,7 +208,9 @@ export class ProbeKit {
   async outcome(bursts: Array<Awaited<TimedBurst['done']>>): Promise<ProbeOutcome> {
     const { tokenRequests, rotations, leewayReuses, revocations, invalidGrant } = this.server.sim.stats();
     this.server.sim.clock.advance(HOUR + 1);
-    for (const user of this.users) await this.observer.getAccessToken(user).catch(() => undefined);
+    for (const user of this.users) {
+      await this.capped(this.observer.getAccessToken(user), 'closing rotation').catch(() => undefined);
+    }
     const current =
       this.judge.verdicts.length === this.users.length && this.judge.verdicts.every((v) => v === 'current');
     const alive = this.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
