@@ -4,9 +4,12 @@
 
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import Redis from 'ioredis';
 import { type TokenManagerOptions, createTokenManager } from 'jira-token-rotation';
 import type { ChaosCommand, ChaosMessage, OtherAnswer } from './chaos-protocol';
-import { fetchProbe } from '../support/fetch-probe';
+import { askApp } from './app-answers';
+import { serveUntilValid } from './serve-until-valid';
+import { fetchProbe, holdNextAnswer } from '../support/fetch-probe';
 import { forwardingLogger } from '../support/forwarding-logger';
 import { leakedSecrets } from '../support/leaked-secrets';
 import { MirroredClock } from '../support/mirrored-clock';
@@ -28,14 +31,17 @@ async function main(): Promise<void> {
   const clock = new MirroredClock(Number(env('SIM_NOW')));
   const apiBaseUrl = env('API_BASE_URL');
   const clientKey = env('CLIENT_KEY');
-  const logger = forwardingLogger(['in_doubt_recovered', 'reauthorization_required']);
+  const logger = forwardingLogger(
+    process.env.FORWARD_EVENTS?.split(',') ?? ['in_doubt_recovered', 'reauthorization_required'],
+  );
   const probe = fetchProbe();
+  const redis = redisOption();
   const manager = createTokenManager({
     clientId: 'sim-client-id',
     clientSecret: 'sim-client-secret',
     tokenUrl: env('TOKEN_URL'),
     apiBaseUrl,
-    redis: env('REDIS_URL'),
+    redis,
     keyPrefix: env('KEY_PREFIX'),
     encryptionKey: env('ENCRYPTION_KEY'),
     fetch: probe.fetch,
@@ -71,22 +77,18 @@ async function main(): Promise<void> {
     const other: OtherAnswer[] = [];
     await Promise.all(
       accountIds.map(async (accountId) => {
-        const answer = await ask(`${base}/jira/${encodeURIComponent(accountId)}`);
-        const body = parse(answer.body);
-        if (answer.status === 200 && body?.valid === true) {
-          result.ok += 1;
-        } else if (answer.status === 503 && /^[1-9]\d*$/.test(answer.retryAfter ?? '') && body?.error) {
+        const answer = await askApp(`${base}/jira/${encodeURIComponent(accountId)}`);
+        if (answer.kind === 'ok') result.ok += 1;
+        else if (answer.kind === '503') {
           result.served503 += 1;
-          const code = String(body.error);
-          result.codes[code] = (result.codes[code] ?? 0) + 1;
-        } else {
-          other.push({ ...answer, body: answer.body.slice(0, 200) });
-        }
+          result.codes[answer.code] = (result.codes[answer.code] ?? 0) + 1;
+        } else other.push(answer.answer);
       }),
     );
     return { ...result, other };
   }
 
+  let held: { release(): void } | undefined;
   process.on('message', (command: ChaosCommand) => {
     switch (command.type) {
       case 'clock':
@@ -94,6 +96,17 @@ async function main(): Promise<void> {
       case 'round':
         clock.set(command.simNow);
         return void round(command.accountIds).then(send);
+      case 'serve':
+        return void serveUntilValid(base, command, () => send({ type: 'first-ok', id: command.id })).then(
+          send,
+        );
+      case 'hold': {
+        const hold = holdNextAnswer(probe);
+        held = hold;
+        return void hold.arrived.then(() => send({ type: 'held' }));
+      }
+      case 'release':
+        return held?.release();
       case 'report':
         return send({
           type: 'report',
@@ -104,6 +117,7 @@ async function main(): Promise<void> {
       case 'close':
         return void manager
           .close()
+          .then(() => typeof redis === 'string' || redis.disconnect())
           .then(() => new Promise((resolve) => server.close(resolve)))
           .then(() => send({ type: 'closed' }));
     }
@@ -112,27 +126,20 @@ async function main(): Promise<void> {
   send({ type: 'ready' });
 }
 
-/** One request to the worker's own app; a failed exchange is an answer with status 0. */
-async function ask(url: string): Promise<OtherAnswer> {
-  try {
-    const answer = await fetch(url);
-    return {
-      status: answer.status,
-      retryAfter: answer.headers.get('retry-after'),
-      body: await answer.text(),
-    };
-  } catch (error) {
-    return { status: 0, retryAfter: null, body: String(error) };
-  }
-}
-
-function parse(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+/**
+ * The worker's Redis: a URL (REDIS_URL), or with REDIS_SENTINEL (JSON `{ sentinels, name }`) a
+ * client that follows a Sentinel group's primary, with the fail-fast options the manager gives its own.
+ */
+function redisOption(): string | Redis {
+  const sentinel = process.env.REDIS_SENTINEL;
+  if (!sentinel) return env('REDIS_URL');
+  const { sentinels, name } = JSON.parse(sentinel) as {
+    sentinels: Array<{ host: string; port: number }>;
+    name: string;
+  };
+  const client = new Redis({ sentinels, name, commandTimeout: 2_000, maxRetriesPerRequest: 2 });
+  client.on('error', () => undefined); // the failover is the point; the manager reports what it meets
+  return client;
 }
 
 main().catch((error: unknown) => {

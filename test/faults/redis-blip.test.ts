@@ -10,7 +10,7 @@ import { gate } from '../../support/fetch-probe';
 import { type Harness, createHarness, leakedSecrets } from '../support/manager-harness';
 import { sample } from '../support/prom-text';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
-import { type TcpProxy, startTcpProxy } from '../support/tcp-proxy';
+import { type TcpProxy, startTcpProxy } from '../../support/tcp-proxy';
 
 /** How long the connections stay cut: the blip of the issue. */
 const CUT_MS = 2_000;
@@ -67,7 +67,7 @@ describe('a Redis blip during the token request', () => {
       }),
     );
     await arrived.promise;
-    await proxy.cut();
+    await proxy.cutOff();
     const cutAt = performance.now();
     release.open();
 
