@@ -80,6 +80,7 @@ export class RedisTokenStore implements TokenStore {
   private readonly reader: RedisRecordReader;
   private readonly indexes: RedisTokenIndexes;
   private readonly listings: RedisTokenListings;
+  private readonly redis: Redis | Cluster;
 
   constructor(options: RedisTokenStoreOptions) {
     if (typeof options !== 'object' || options === null)
@@ -98,6 +99,7 @@ export class RedisTokenStore implements TokenStore {
       throw new TypeError('RedisTokenStore option keyPrefix must be a string without { or }');
     }
     if (typeof now !== 'function') throw new TypeError('RedisTokenStore option now must be a function');
+    this.redis = redis;
     this.scripts = defineTokenStoreScripts(redis);
     this.keys = new RedisTokenKeys(keyPrefix);
     this.reader = new RedisRecordReader(redis, this.keys, logger);
@@ -215,6 +217,12 @@ export class RedisTokenStore implements TokenStore {
     assertCursor(cursor);
     assertPageLimit(limit);
     return storeBoundary(() => this.listings.allPage(cursor, limit));
+  }
+
+  /** Redis `TIME` in epoch ms: the clock every process sharing this Redis measures its offset to. */
+  async time(): Promise<number> {
+    const [seconds, microseconds] = await storeBoundary(() => this.redis.time());
+    return Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
   }
 
   /** Waits for index upkeep still running; the client stays open (closing it is the owner's business). */
