@@ -13,8 +13,11 @@ import { testChild } from '../support/test-children';
 
 const CHILD = testChild('fault-child');
 const SKEWS = [120_000, -120_000, 20_000, -20_000];
-/** Short, so a hung first request costs 2 s of the test, not 10. */
-const OPTIONS = { recoveryIntervalMs: 0, requestTimeoutMs: 2_000 };
+/**
+ * Short, so a hung first request costs 3 s of the test, not 10; long enough that a loaded machine
+ * answers the second one in time (a timeout there would be a third request).
+ */
+const OPTIONS = { recoveryIntervalMs: 0, requestTimeoutMs: 3_000 };
 
 type Child = ForkedChild<FaultMessage>;
 
