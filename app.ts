@@ -108,8 +108,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     logger,
     registry: options.registry ?? createAppRegistry(),
     fetch: fetchFn,
-    // Advancing the simulator's clock must expire the app's tokens too.
+    // Advancing the simulator's clock must expire the app's tokens too. That clock is then the
+    // world's, which Redis TIME knows nothing of: no offset is measured to it.
     now: sim ? () => sim.clock.now() : undefined,
+    ...(sim ? { clockSyncIntervalMs: 0 } : {}),
   });
   const redis: Redis | undefined = config.redisUrl
     ? createRedisClient(config.redisUrl, 'jtr-app', logger)

@@ -32,21 +32,21 @@ const CALM: ChaosSettings = {
 };
 
 /**
- * The workers' budgets: short, so a hung answer costs 300 ms of real time. They nest (request
- * timeout × attempts < lease < lock TTL), and each process sweeps for in-doubt chains every 100 ms.
+ * The workers' budgets: the package's defaults for the lease, the lock and the wait (a dead
+ * holder costs at most 6 s of them), a short token request, so a hung answer costs 300 ms of real
+ * time, and each process sweeps for in-doubt chains every 100 ms. The simulator's manual clock is
+ * the world's clock here, which Redis TIME knows nothing of: no offset is measured to it.
  */
 export const WORKER_OPTIONS = Object.freeze({
   requestTimeoutMs: 300,
   tokenRequestAttempts: 2,
-  leaseMs: 1_000,
-  lockTtlMs: 2_000,
   noticeTimeoutMs: 200,
-  waitTimeoutMs: 5_000,
   recoveryIntervalMs: 100,
   // The sim clock stands still between rounds, so a horizon on it would never pass. This mix has
   // no late commit (every `*_after_commit` outcome commits before failing): no horizon is needed,
   // and test/faults/late-commit.test.ts proves the horizon itself.
   commitHorizonMs: 0,
+  clockSyncIntervalMs: 0,
 });
 
 export interface ChaosOptions {
@@ -129,6 +129,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     keyPrefix,
     encryptionKey,
     recoveryIntervalMs: 0,
+    clockSyncIntervalMs: 0,
     now: () => sim.clock.now(),
   });
   const workers: Worker[] = [];

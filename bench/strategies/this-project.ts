@@ -37,6 +37,8 @@ export function thisProjectStrategy(
     keyPrefix: ctx.keyPrefix,
     encryptionKey: ctx.encryptionKey,
     now: ctx.now,
+    // The simulator's clock is the world's here, which Redis TIME knows nothing of.
+    clockSyncIntervalMs: 0,
     ...(ctx.sweeper ? {} : { recoveryIntervalMs: 0 }),
     ...(pollIntervalMs === undefined ? {} : { noticeTimeoutMs: pollIntervalMs }),
   });

@@ -11,8 +11,9 @@ import { testChild } from '../support/test-children';
 
 const CHILD = testChild('fault-child');
 
-// Budgets nest (invariant 10): request timeout × attempts < lease < lock TTL. A short lock TTL,
-// because a SIGKILLed holder's lock key stays until it expires: waiting for it is the subject here.
+// Short budgets, so the parent can move the clock past a lease (dead-holder.test.ts runs the
+// defaults in real time). A SIGKILLed holder's lock key stays until its TTL: waiting for it (under
+// the lock, never around it) is the subject here.
 const LEASE_MS = 2_500;
 const BUDGETS = {
   requestTimeoutMs: 1_000,

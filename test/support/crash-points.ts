@@ -50,10 +50,16 @@ export function armTokenRequest(probe: FetchProbe, point: CrashPoint, reached: (
 export class PausingStore implements TokenStore {
   private paused = false;
 
+  /** The shared clock, when the test gives one (see `TokenStore.time`). */
+  readonly time?: () => Promise<number>;
+
   constructor(
     private readonly inner: TokenStore,
     private readonly onLeaseTaken?: () => Promise<void>,
-  ) {}
+    time?: () => Promise<number>,
+  ) {
+    if (time) this.time = time;
+  }
 
   get(user: UserRef): Promise<TokenRecord | null> {
     return this.inner.get(user);

@@ -20,7 +20,7 @@ import { leakedSecrets } from '../../support/leaked-secrets';
 import { MirroredClock } from '../../support/mirrored-clock';
 
 /** The events a crash test waits on. */
-const FORWARDED = ['lease_held_elsewhere', 'in_doubt', 'in_doubt_recovered'];
+const FORWARDED = ['lease_held_elsewhere', 'in_doubt', 'in_doubt_recovered', 'clock_skew'];
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -31,7 +31,12 @@ const env = (name: string): string => {
 const send = (message: FaultMessage): void => void process.send!(message);
 
 async function main(): Promise<void> {
-  const clock = new MirroredClock(Number(env('SIM_NOW')));
+  // SKEW_MS skews this process's own clock (the manager's `now`); SHARED_CLOCK=1 gives its store a
+  // time() on the simulator's unskewed clock, the one clock every process measures its offset to.
+  const skewMs = Number(process.env.SKEW_MS ?? 0);
+  const world = new MirroredClock(Number(env('SIM_NOW')));
+  const clock = new MirroredClock(Number(env('SIM_NOW')) + skewMs);
+  const sharedTime = process.env.SHARED_CLOCK === '1' ? async () => world.now() : undefined;
   const crashAt = (process.env.CRASH_AT || undefined) as CrashPoint | undefined;
   const options = JSON.parse(process.env.MANAGER_OPTIONS ?? '{}') as Partial<TokenManagerOptions>;
   const keyPrefix = env('KEY_PREFIX');
@@ -51,6 +56,7 @@ async function main(): Promise<void> {
           return new Promise<void>((resolve) => (proceed = resolve));
         }
       : undefined,
+    sharedTime,
   );
   const crashed = (): void => send({ type: 'crash-point', point: crashAt! });
   const freezeBeforeNotice = (): Promise<never> => {
@@ -83,7 +89,8 @@ async function main(): Promise<void> {
   process.on('message', (command: FaultCommand) => {
     switch (command.type) {
       case 'clock':
-        return clock.set(command.simNow);
+        world.set(command.simNow);
+        return clock.set(command.simNow + skewMs);
       case 'proceed':
         return proceed?.();
       case 'sweep':
@@ -103,6 +110,7 @@ async function main(): Promise<void> {
             results,
             stats: manager.stats(),
             leaked: leakedSecrets(logger, probe.secrets),
+            clockSkewWarnings: logger.events('clock_skew').length,
           });
         });
     }

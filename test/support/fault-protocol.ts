@@ -33,5 +33,7 @@ export type FaultMessage =
       stats: TokenStatsSnapshot;
       /** Known secrets found in the child's logs (must be empty), abbreviated. */
       leaked: string[];
+      /** How many `clock_skew` warnings the child has logged so far. */
+      clockSkewWarnings: number;
     }
   | { type: 'swept'; recovered: number };

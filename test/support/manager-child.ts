@@ -27,8 +27,10 @@ async function main(): Promise<void> {
     keyPrefix: env('KEY_PREFIX'),
     encryptionKey: env('ENCRYPTION_KEY'),
     recoveryIntervalMs: 0,
-    // The simulator's manual clock, plus the real time elapsed since the parent last told us.
+    // The simulator's manual clock, plus the real time elapsed since the parent last told us. It is
+    // the world's clock here, which Redis TIME knows nothing of: no offset is measured to it.
     now: () => simNow + (Date.now() - offsetFrom),
+    clockSyncIntervalMs: 0,
   });
   const user = { clientKey: env('CLIENT_KEY'), accountId: env('ACCOUNT_ID') };
   // Connected and subscribed before the burst, so waiters wake on the notice.

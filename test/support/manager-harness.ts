@@ -79,6 +79,9 @@ export async function createHarness(
       encryptionKey,
       recoveryIntervalMs: 0,
       noticeTimeoutMs: 200,
+      // The simulator's manual clock is the world's clock here, which Redis TIME knows nothing of:
+      // no offset to it. Clock-skew tests turn the measuring on per process.
+      clockSyncIntervalMs: 0,
       ...overrides,
       ...extra,
     });

@@ -17,6 +17,7 @@ import { RedisTokenStore } from '../redis/redis-token-store';
 import { RedlockRefreshLock } from '../redis/redlock-refresh-lock';
 import { RedisNoticeChannel } from '../redis/redis-notice-channel';
 import { StoreLossWatch } from '../redis/store-loss-watch';
+import { SharedClock } from './shared-clock';
 import type { RefreshLock } from '../lock/refresh-lock';
 import { TokenCipher, parseEncryptionKey } from '../store/token-cipher';
 import { DefaultTokenManager, type TokenManager } from './token-manager';
@@ -79,6 +80,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   if (!o.lock) owned.unshift(() => lock.close());
   if (!o.notices) owned.unshift(() => notices.close());
   if (!o.store && store.close) owned.unshift(() => store.close!());
+  // Invariant 14: shared deadlines and expiries are read on the store's clock, not this process's.
+  const clock = new SharedClock({
+    local: o.now,
+    source: store.time ? () => store.time!() : undefined,
+    intervalMs: o.clockSyncIntervalMs,
+    skewWarningMs: o.clockSkewWarningMs,
+    logger,
+  });
+  clock.start();
+  owned.unshift(async () => clock.close());
   if (redis && !o.store) {
     // A Redis that lost the records must not pass for users who never connected: say so.
     const watch = new StoreLossWatch({
@@ -110,7 +121,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     stats,
     observer,
     registry,
-    now: o.now,
+    now: clock.now,
+    clockReady: () => clock.ready(),
     origin: randomBytes(8).toString('base64url'),
     fetch: o.fetch,
     settings: {

@@ -8,7 +8,7 @@ import {
   ReauthorizationRequiredError,
   StoreUnavailableError,
 } from '../errors';
-import { logLeaseHeldElsewhere } from '../protocol/log-context';
+import { logLeaseHeldElsewhere, who } from '../protocol/log-context';
 import { tokenOf } from '../protocol/record-access';
 import { assessRecord } from '../protocol/record-assessment';
 import { type RotationResult, backgroundOf, inDoubtError } from '../protocol/rotation-result';
@@ -17,9 +17,6 @@ import type { AccessToken, UserRef } from '../types';
 import type { AccessTokenCache } from './access-token-cache';
 import type { BackgroundRotations } from './background-rotations';
 import type { TokenManagerDeps } from './token-manager-deps';
-
-/** For a takeover outside the lock: there is no lock whose loss could abort it. */
-const NOT_ABORTED = new AbortController().signal;
 
 /** A request's loop over the shared record, woken by notices rather than by polling. */
 export class NoticeWaitLoop {
@@ -79,11 +76,13 @@ export class NoticeWaitLoop {
             if (attempt.acquired && attempt.value.kind === 'token')
               return this.fromRotation(user, id, epoch, attempt.value);
             if (!attempt.acquired && read.record.state === 'rotating' && assessment.action === 'recover') {
-              // The holder's lease ran out, so it died or lost its lock, yet its lock key may
-              // live on until its TTL. The fenced lease's CAS alone decides who takes over
-              // (invariant 1), so waiting out a dead holder's TTL would only turn waiters into 503s.
-              const taken = await this.rotator.runUnderLock(user, { rejected }, NOT_ABORTED);
-              if (taken.kind === 'token') return this.fromRotation(user, id, epoch, taken);
+              // The holder's lease ran out (it died), but its lock key lingers. A lease is never
+              // taken over outside the lock (invariant 14): the key lives at most lockTtlMs, since
+              // only a live holder extends it, so this waiter contends again at its next re-read.
+              this.deps.logger.debug(
+                { event: 'lease_expired_lock_held', ...who(user) },
+                "The holder's lease ran out but its lock is still held; contending again shortly",
+              );
             }
           }
           if (performance.now() >= giveUpAt) {
@@ -111,7 +110,7 @@ export class NoticeWaitLoop {
   }
 
   /**
-   * Invariant 11: a pair this process rotated but could not store yet, served from memory while
+   * Invariant 13: a pair this process rotated but could not store yet, served from memory while
    * the store still shows the lease (or cannot be read at all). Other processes cannot see it.
    */
   private heldPair(

@@ -1,13 +1,36 @@
-// The small checks every option goes through: each throws a TypeError naming the option.
+// The checks behind resolveOptions: the nesting of the budgets, and the shapes of single values.
 
 import type { Registry } from 'prom-client';
+import type { ResolvedOptions, TokenManagerOptions } from './options';
 
-/** Whether `value` is a finite number. */
+/** A lease or lock shorter than this would be renewed (every third of it) too often to keep up. */
+export const MIN_LEASE_MS = 300;
+
+/**
+ * Invariant 10: budgets nest. The lease and the lock are short because a heartbeat keeps them
+ * while the holder lives; a waiter's budget covers a live holder's longest rotation, then a dead
+ * holder's lease and lock running out, then one re-read.
+ */
+export function checkBudgets(resolved: ResolvedOptions): void {
+  for (const name of ['leaseMs', 'lockTtlMs'] as const) {
+    if (resolved[name] < MIN_LEASE_MS) throw new TypeError(`${name} must be at least ${MIN_LEASE_MS}`);
+  }
+  const longest =
+    resolved.requestTimeoutMs * resolved.tokenRequestAttempts +
+    Math.max(resolved.leaseMs, resolved.lockTtlMs) +
+    resolved.noticeTimeoutMs;
+  if (resolved.waitTimeoutMs <= longest) {
+    throw new TypeError(
+      'waitTimeoutMs must exceed requestTimeoutMs × tokenRequestAttempts + max(leaseMs, lockTtlMs) + noticeTimeoutMs',
+    );
+  }
+}
+
 export function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** Whether `value` is a prom-client Registry. Duck-typed, so a Registry of another copy of prom-client is accepted too. */
+/** Duck-typed, so a Registry of another copy of prom-client is accepted too. */
 export function isRegistry(value: unknown): value is Registry {
   const registry = value as Partial<Registry> | null;
   return (
@@ -18,22 +41,16 @@ export function isRegistry(value: unknown): value is Registry {
   );
 }
 
-/** `value` without its undefined fields, so they do not hide defaults. */
 export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** A required, non-blank string. */
-export function requireString(
-  options: { clientId?: unknown; clientSecret?: unknown },
-  name: 'clientId' | 'clientSecret',
-): void {
+export function requireString(options: TokenManagerOptions, name: 'clientId' | 'clientSecret'): void {
   const value = options[name];
   if (typeof value !== 'string' || value.trim() === '')
     throw new TypeError(`${name} is required (a non-empty string)`);
 }
 
-/** An absolute URL of one of `protocols`. */
 export function requireUrl(value: unknown, name: string, protocols = ['https:', 'http:']): void {
   let url: URL;
   try {
@@ -46,7 +63,6 @@ export function requireUrl(value: unknown, name: string, protocols = ['https:', 
   }
 }
 
-/** A safe integer ≥ 0: milliseconds or a count. */
 export function requireNonNegativeInteger(value: unknown, name: string): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(`${name} must be a non-negative integer (milliseconds or a count)`);

@@ -8,6 +8,7 @@ import type { NoticeChannel } from '../notice/notice-channel';
 import type { TokenStore } from '../store/token-store';
 import type { TokenRequestEncoding } from '../oauth/oauth-client';
 import {
+  checkBudgets,
   definedOnly,
   isFiniteNumber,
   isRegistry,
@@ -68,11 +69,23 @@ export interface TokenManagerOptions {
   requestTimeoutMs?: number;
   /** Attempts per rotation for requests that cannot have reached the token endpoint (refused, DNS, TLS), within the lease. Default 2. */
   tokenRequestAttempts?: number;
-  /** How long a rotating holder owns the record (fenced lease). Default 25 000; must exceed requestTimeoutMs × attempts. */
+  /**
+   * How long a rotating holder owns the record (fenced lease). While its token request is in
+   * flight the holder renews the lease every third of this, so a live holder keeps it and a dead
+   * one loses it within this time. Default 6 000; at least 300.
+   */
   leaseMs?: number;
-  /** Time to live of the redlock lock, auto-extended while held. Default 40 000; must exceed leaseMs. */
+  /**
+   * Time to live of the redlock lock, extended while held: how long a dead holder's lock key can
+   * linger. Default 6 000; at least 300.
+   */
   lockTtlMs?: number;
-  /** How long a request waits for another process's rotation before a 503. Default 30 000. */
+  /**
+   * How long a request waits for another process's rotation before a 503. Default 30 000; must
+   * exceed requestTimeoutMs × tokenRequestAttempts + max(leaseMs, lockTtlMs) + noticeTimeoutMs
+   * (a live holder's longest rotation, then a dead one's lease and lock running out, then one
+   * re-read).
+   */
   waitTimeoutMs?: number;
   /** A waiter re-reads the record at least this often, should a notice be lost. Default 1 000. */
   noticeTimeoutMs?: number;
@@ -133,7 +146,19 @@ export interface TokenManagerOptions {
   registry?: Registry;
   /** Injectable `fetch`. Default: the global one. */
   fetch?: typeof fetch;
-  /** Injectable clock, epoch milliseconds. Default `Date.now`. */
+  /**
+   * How often each process measures its clock's offset to the store's clock (Redis `TIME`), which
+   * it adds to `now` for every deadline and expiry shared with other processes. Measured at
+   * creation, then at this interval. Default 60 000; 0 disables the measuring (offset 0). A store
+   * without `time()` (the in-process one) has no offset either.
+   */
+  clockSyncIntervalMs?: number;
+  /** Log one `clock_skew` warning when the measured offset exceeds this. Default 2 000. */
+  clockSkewWarningMs?: number;
+  /**
+   * Injectable clock, epoch milliseconds: this process's own clock, which the measured offset to
+   * the store's clock corrects (see `clockSyncIntervalMs`). Default `Date.now`.
+   */
   now?: () => number;
 }
 
@@ -149,8 +174,8 @@ export const DEFAULTS = Object.freeze({
   apiMaxRetries: 2,
   apiRetryMaxDelayMs: 5_000,
   tokenRequestAttempts: 2,
-  leaseMs: 25_000,
-  lockTtlMs: 40_000,
+  leaseMs: 6_000,
+  lockTtlMs: 6_000,
   waitTimeoutMs: 30_000,
   noticeTimeoutMs: 1_000,
   leewayMs: 600_000,
@@ -165,6 +190,8 @@ export const DEFAULTS = Object.freeze({
   familyLifetimeDays: 365,
   reconnectNoticeDays: 14,
   keyPrefix: 'jtr:',
+  clockSyncIntervalMs: 60_000,
+  clockSkewWarningMs: 2_000,
 });
 
 /** A day in milliseconds: the keep-alive and family options are in days. */
@@ -224,16 +251,14 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
     'commitHorizonMs',
     'recoveryIntervalMs',
     'inDoubtRetryMs',
+    'clockSyncIntervalMs',
+    'clockSkewWarningMs',
   ] as const) {
     requireNonNegativeInteger(resolved[name], name);
   }
   requireNonNegativeInteger(resolved.tokenRequestAttempts, 'tokenRequestAttempts');
   if (resolved.tokenRequestAttempts < 1) throw new TypeError('tokenRequestAttempts must be at least 1');
-  // Invariant 10: budgets nest, so a holder never outlives its lease nor its lock.
-  if (resolved.requestTimeoutMs * resolved.tokenRequestAttempts >= resolved.leaseMs) {
-    throw new TypeError('leaseMs must exceed requestTimeoutMs × tokenRequestAttempts');
-  }
-  if (resolved.leaseMs >= resolved.lockTtlMs) throw new TypeError('lockTtlMs must exceed leaseMs');
+  checkBudgets(resolved);
   if (resolved.inDoubtSafetyMs >= resolved.leewayMs)
     throw new TypeError('inDoubtSafetyMs must be less than leewayMs');
   // The retry after the horizon must still come before the in-doubt deadline, with a lease to spare.

@@ -44,7 +44,10 @@ export interface TokenManagerDeps {
   observer: TokenObserver;
   /** Where the metrics are registered. */
   registry: Registry;
+  /** The shared clock (the process's `now` plus its offset to the store's clock): every deadline and expiry. */
   now: () => number;
+  /** Resolves once the shared clock has made its first measurement. */
+  clockReady?: () => Promise<void>;
   /** This manager's id on the notices it publishes. */
   origin: string;
   settings: ManagerSettings;

@@ -99,7 +99,8 @@ export interface TokenManager {
   readonly registry: Registry;
   /**
    * Resolves once the notice channel's subscription is up (Redis connected), so a burst that comes
-   * right after start-up is woken by notices rather than by the polling fallback. Optional.
+   * right after start-up is woken by notices rather than by the polling fallback, and the first
+   * measurement of the clock offset to the store's clock is made. Optional.
    */
   ready(): Promise<void>;
   /**
@@ -231,7 +232,7 @@ export class DefaultTokenManager implements TokenManager {
   }
 
   async ready(): Promise<void> {
-    await this.deps.notices.ready?.();
+    await Promise.all([this.deps.notices.ready?.(), this.deps.clockReady?.()]);
   }
 
   async whenIdle(): Promise<void> {

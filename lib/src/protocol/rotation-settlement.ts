@@ -84,7 +84,7 @@ export class RotationSettler {
         if (written.kind === 'lost') return this.lostCas(user);
         if (written.kind === 'written') await stored();
         else {
-          // Invariant 11: the server rotated, so this pair is the only copy of the chain's current
+          // Invariant 13: the server rotated, so this pair is the only copy of the chain's current
           // tokens. Keep it, serve it from memory, and write it again by the same compare-and-set.
           const lost = (): void => void this.lostCas(user);
           this.pending.keep(

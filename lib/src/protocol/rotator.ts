@@ -7,6 +7,7 @@ import { fingerprint } from '../fingerprint';
 import type { RefreshOutcome } from '../oauth/oauth-client';
 import type { TokenRecord, TokenSecrets, UserRef } from '../types';
 import { InDoubtBook } from './in-doubt-book';
+import { LeaseHeartbeat } from './lease-heartbeat';
 import { logLeaseHeldElsewhere, who } from './log-context';
 import { assessRecord } from './record-assessment';
 import { PendingSettlements } from './pending-settlements';
@@ -140,32 +141,41 @@ export class Rotator {
       'Rotating',
     );
 
-    const outcome = await this.request(secrets.refreshToken, rotating.lease!.until, signal);
-    return this.settler.settle(user, rotating, secrets, baseline, outcome);
+    // The heartbeat renews the short lease while the request is in flight; the settlement then
+    // compares against the latest renewed record, not the first leased one.
+    const lease = new LeaseHeartbeat(
+      { records, now, logger, leaseMs: settings.leaseMs },
+      user,
+      rotating,
+      signal,
+    );
+    let outcome: RefreshOutcome;
+    try {
+      outcome = await this.request(secrets.refreshToken, lease);
+    } finally {
+      await lease.stop();
+    }
+    return this.settler.settle(user, lease.record, secrets, baseline, outcome);
   }
 
   /**
    * Step 7: ONE token request that may reach the server. Another is sent at once only when the
    * last cannot have reached it (`not_sent`: refused, unresolved, TLS before sending), attempts
-   * remain and the lease allows. One that may have reached it (`in_doubt`) is never repeated
-   * here: the record's commit horizon holds every process back until it may have committed.
+   * remain, and a fresh renewal proves the lease still stands. One that may have reached it
+   * (`in_doubt`) is never repeated here: the record's commit horizon holds every process back
+   * until it may have committed.
    */
-  private async request(
-    refreshToken: string,
-    leaseUntil: number,
-    signal: AbortSignal,
-  ): Promise<RefreshOutcome> {
-    const { oauth, now, settings, observer } = this.deps;
+  private async request(refreshToken: string, lease: LeaseHeartbeat): Promise<RefreshOutcome> {
+    const { oauth, settings, observer } = this.deps;
+    const { signal } = lease;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       const outcome = await oauth.refresh(refreshToken, signal);
       observer.tokenEndpointCalled((performance.now() - started) / 1000, outcome.kind);
       const lastChance =
-        outcome.kind !== 'not_sent' ||
-        attempt >= settings.tokenRequestAttempts ||
-        signal.aborted ||
-        now() + settings.requestTimeoutMs >= leaseUntil;
-      if (lastChance) return outcome;
+        outcome.kind !== 'not_sent' || attempt >= settings.tokenRequestAttempts || signal.aborted;
+      // Invariant 14: a fresh renewal proves the lease still stands before any further request.
+      if (lastChance || !(await lease.confirm())) return outcome;
     }
   }
 }

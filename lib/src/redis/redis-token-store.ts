@@ -265,6 +265,12 @@ export class RedisTokenStore implements TokenStore {
     return { failures: this.indexes.failures.count, unindexed: this.indexes.unindexedCount };
   }
 
+  /** Redis `TIME` in epoch ms: the clock every process sharing this Redis measures its offset to. */
+  async time(): Promise<number> {
+    const [seconds, microseconds] = await storeBoundary(() => this.redis.time());
+    return Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
+  }
+
   /** Waits for index upkeep still running; the client stays open (closing it is the owner's business). */
   async close(): Promise<void> {
     await this.settled();

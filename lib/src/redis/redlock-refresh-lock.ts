@@ -27,12 +27,13 @@ export interface RedlockRefreshLockOptions {
   keyPrefix?: string;
   /**
    * Time to live of a lock, in ms (an integer), extended while its holder runs. Default
-   * `DEFAULTS.lockTtlMs` (40 000).
+   * `DEFAULTS.lockTtlMs` (6 000): short, since it is how long a dead holder's key lingers.
    */
   lockTtlMs?: number;
   /**
    * A held lock is extended when this many ms of its time to live remain; failed extensions are
-   * retried until it expires. Default `min(5 000, lockTtlMs / 4)`; must be below `lockTtlMs`.
+   * retried until it expires. Default `min(5 000, lockTtlMs / 2)`, so a short lock has half
+   * its life left for retries; must be below `lockTtlMs`.
    */
   extensionThresholdMs?: number;
   /** A pino-compatible logger. Default: silent. */
@@ -83,7 +84,7 @@ export class RedlockRefreshLock implements RefreshLock {
     }
     const extensionThresholdMs =
       options.extensionThresholdMs ??
-      Math.min(REDLOCK_REFRESH_LOCK_DEFAULTS.maxExtensionThresholdMs, Math.floor(lockTtlMs / 4));
+      Math.min(REDLOCK_REFRESH_LOCK_DEFAULTS.maxExtensionThresholdMs, Math.floor(lockTtlMs / 2));
     if (
       !Number.isInteger(extensionThresholdMs) ||
       extensionThresholdMs <= 0 ||

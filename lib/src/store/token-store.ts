@@ -58,6 +58,12 @@ export interface TokenStore {
    * upkeep) is done, for every write so far. Optional: a store without such work needs none.
    */
   settled?(): Promise<void>;
+  /**
+   * The store's own clock, epoch ms, shared by every process that uses the store (Redis `TIME`).
+   * Each process measures its offset to it, so deadlines one process writes and another judges
+   * come from one clock (DESIGN.md invariant 14). Optional: without it the offset is 0.
+   */
+  time?(): Promise<number>;
   /** Closes what the store opened itself (not a client it was given). */
   close?(): Promise<void>;
 }

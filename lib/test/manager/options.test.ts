@@ -124,6 +124,8 @@ describe('createTokenManager options', () => {
       'commitHorizonMs',
       'recoveryIntervalMs',
       'tokenRequestAttempts',
+      'clockSyncIntervalMs',
+      'clockSkewWarningMs',
     ];
     const bad: unknown[] = [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '1000', null];
 
@@ -138,31 +140,28 @@ describe('createTokenManager options', () => {
       await expectOptionError({ ...required, tokenRequestAttempts: 0 }, 'tokenRequestAttempts');
     });
 
-    it('leaseMs equal to requestTimeoutMs × tokenRequestAttempts', async () => {
-      await expectOptionError(
-        { ...required, requestTimeoutMs: 10_000, tokenRequestAttempts: 2, leaseMs: 20_000 },
-        'leaseMs',
-      );
+    it.each(['leaseMs', 'lockTtlMs'])('%s below 300 (renewed every third of it)', async (name) => {
+      await expectOptionError({ ...required, [name]: 299 }, name);
+      await createTokenManager({ ...required, [name]: 300 }).close();
     });
 
-    it('leaseMs below requestTimeoutMs × tokenRequestAttempts', async () => {
-      await expectOptionError(
-        { ...required, requestTimeoutMs: 10_000, tokenRequestAttempts: 3, leaseMs: 25_000 },
-        'leaseMs',
-      );
+    it('waitTimeoutMs equal to requestTimeoutMs × tokenRequestAttempts + max(leaseMs, lockTtlMs) + noticeTimeoutMs', async () => {
+      // 10 000 × 2 + max(6 000, 7 000) + 1 000 = 28 000
+      await expectOptionError({ ...required, lockTtlMs: 7_000, waitTimeoutMs: 28_000 }, 'waitTimeoutMs');
     });
 
-    it('accepts leaseMs just above requestTimeoutMs × tokenRequestAttempts', async () => {
+    it('accepts waitTimeoutMs just above a live holder, a dead holder and one re-read', async () => {
+      await createTokenManager({ ...required, lockTtlMs: 7_000, waitTimeoutMs: 28_001 }).close();
+    });
+
+    it('a lease no longer has to outlast the requests: the heartbeat keeps it', async () => {
       await createTokenManager({
         ...required,
         requestTimeoutMs: 10_000,
         tokenRequestAttempts: 2,
-        leaseMs: 20_001,
+        leaseMs: 1_000,
+        lockTtlMs: 1_000,
       }).close();
-    });
-
-    it.each([25_000, 24_999])('lockTtlMs %i with the default leaseMs (25 000)', async (lockTtlMs) => {
-      await expectOptionError({ ...required, lockTtlMs }, 'lockTtlMs');
     });
 
     it.each([600_000, 700_000])(
@@ -185,8 +184,13 @@ describe('createTokenManager options', () => {
     });
 
     it('the defaults nest as invariant 10 requires', () => {
-      expect(DEFAULTS.requestTimeoutMs * DEFAULTS.tokenRequestAttempts).toBeLessThan(DEFAULTS.leaseMs);
-      expect(DEFAULTS.leaseMs).toBeLessThan(DEFAULTS.lockTtlMs);
+      // A dead holder's lease and lock key are gone within 6 s (issue #12: at most 10 s).
+      expect(Math.max(DEFAULTS.leaseMs, DEFAULTS.lockTtlMs)).toBe(6_000);
+      expect(
+        DEFAULTS.requestTimeoutMs * DEFAULTS.tokenRequestAttempts +
+          Math.max(DEFAULTS.leaseMs, DEFAULTS.lockTtlMs) +
+          DEFAULTS.noticeTimeoutMs,
+      ).toBeLessThan(DEFAULTS.waitTimeoutMs);
       expect(DEFAULTS.leewayMs - DEFAULTS.inDoubtSafetyMs).toBe(9 * 60_000);
       expect(DEFAULTS.commitHorizonMs).toBe(60_000);
       expect(DEFAULTS.leaseMs + DEFAULTS.commitHorizonMs).toBeLessThan(

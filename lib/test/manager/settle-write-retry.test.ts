@@ -1,4 +1,4 @@
-// Invariant 11 through the manager: a settle write that fails after the server rotated. The
+// Invariant 13 through the manager: a settle write that fails after the server rotated. The
 // store here is the memory store with switchable failures, so each case is exact and quick; the
 // Redis blip itself is test/faults/redis-blip.test.ts.
 

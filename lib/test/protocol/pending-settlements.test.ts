@@ -1,4 +1,4 @@
-// A rotated pair whose settle write failed (invariant 11): kept, served from memory, written again
+// A rotated pair whose settle write failed (invariant 13): kept, served from memory, written again
 // with backoff by the same compare-and-set until it lands or another writer wins. The retry loop
 // runs on an injected sleep, so each retry happens when the test says so.
 
