@@ -171,15 +171,15 @@ describe('createTokenManager options', () => {
       },
     );
 
-    // With the defaults, leewayMs − inDoubtSafetyMs − leaseMs is 600 000 − 60 000 − 25 000.
-    it.each([515_000, 600_000])(
+    // With the defaults, leewayMs − inDoubtSafetyMs − leaseMs is 600 000 − 60 000 − 6 000.
+    it.each([534_000, 600_000])(
       'commitHorizonMs %i: the retry after it would not come before the in-doubt deadline',
       async (commitHorizonMs) => {
         await expectOptionError({ ...required, commitHorizonMs }, 'commitHorizonMs');
       },
     );
 
-    it.each([0, 514_999])('accepts commitHorizonMs %i', async (commitHorizonMs) => {
+    it.each([0, 533_999])('accepts commitHorizonMs %i', async (commitHorizonMs) => {
       await createTokenManager({ ...required, commitHorizonMs }).close();
     });
 

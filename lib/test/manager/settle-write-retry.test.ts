@@ -35,7 +35,17 @@ describe('a settle write that fails after the server rotated (memory store)', ()
 
   beforeEach(async () => {
     store = new FailingStore();
-    h = await createHarness('memory', { store, waitTimeoutMs: 1_000, noticeTimeoutMs: 100 });
+    // A short wait budget, so a waiter the kept pair failed to reach would give up (the budgets
+    // must nest: request timeout × attempts + lease + re-read < wait).
+    h = await createHarness('memory', {
+      store,
+      requestTimeoutMs: 300,
+      tokenRequestAttempts: 1,
+      leaseMs: 500,
+      lockTtlMs: 500,
+      waitTimeoutMs: 1_000,
+      noticeTimeoutMs: 100,
+    });
   });
 
   afterEach(async () => {
@@ -82,7 +92,7 @@ describe('a settle write that fails after the server rotated (memory store)', ()
 
   test("a request waiting behind its own process's background rotation wakes as soon as the pair is kept", async () => {
     await h.close();
-    h = await createHarness('memory', { store, noticeTimeoutMs: 10_000, waitTimeoutMs: 20_000 });
+    h = await createHarness('memory', { store, noticeTimeoutMs: 10_000, waitTimeoutMs: 40_000 });
     const { access_token: old } = await h.consent();
     // Inside the refresh-ahead window: a request gets the old token and starts a background rotation.
     h.server.sim.clock.advance(HOUR - 240_000);
