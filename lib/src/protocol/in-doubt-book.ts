@@ -1,7 +1,7 @@
 // The bookkeeping of a chain in doubt: what to restore when the server certainly did not rotate,
 // the deadline that runs from the first request that may have, and the one warning per case.
 
-import { mayCommitLate } from '../oauth/late-commit-risk';
+import { mayCommitLate } from '../oauth/fetch-failure';
 import { who } from './log-context';
 import type { RotatorDeps } from './rotator-deps';
 import type { InDoubtReason, TokenRecord, UserRef } from '../types';

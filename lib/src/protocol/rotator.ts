@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { NotConnectedError, ReauthorizationRequiredError } from '../errors';
 import { fingerprint } from '../fingerprint';
-import { retriableAtOnce } from '../oauth/late-commit-risk';
+import { retriableAtOnce } from '../oauth/fetch-failure';
 import type { RefreshOutcome } from '../oauth/oauth-client';
 import type { TokenRecord, TokenSecrets, UserRef } from '../types';
 import { InDoubtBook } from './in-doubt-book';
