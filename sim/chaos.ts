@@ -8,6 +8,8 @@ export const SCRIPTED_OUTCOMES: readonly ScriptedOutcome[] = Object.freeze([
   'ok',
   'server_error',
   'server_error_after_commit',
+  'gateway_timeout',
+  'gateway_timeout_after_commit',
   'hang',
   'hang_after_commit',
   'drop_after_commit',

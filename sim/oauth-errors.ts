@@ -24,8 +24,17 @@ export function sendOAuthError(res: Response, error: OAuthErrorBody['error'], de
   res.status(STATUS[error]).json({ error, error_description: description } satisfies OAuthErrorBody);
 }
 
+/** The 5xx statuses the token endpoint's chaos answers. */
+export type GatewayErrorStatus = 500 | 502 | 504;
+
+const GATEWAY_ERROR_TEXT: Record<GatewayErrorStatus, string> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  504: 'Gateway Timeout',
+};
+
 /** The HTML a gateway in front of the auth server answers on a 5xx: not JSON, as in the field. */
-export function gatewayErrorPage(status: 500 | 502): string {
-  const text = status === 500 ? 'Internal Server Error' : 'Bad Gateway';
+export function gatewayErrorPage(status: GatewayErrorStatus): string {
+  const text = GATEWAY_ERROR_TEXT[status];
   return `<html><head><title>${status} ${text}</title></head><body><center><h1>${status} ${text}</h1></center></body></html>\n`;
 }

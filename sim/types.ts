@@ -68,8 +68,14 @@ export interface ChaosSettings {
 /** A forced outcome for one `refresh_token` grant. */
 export type ScriptedOutcome =
   | 'ok'
+  /** No commit, answers 500 (the server finished with the request). */
   | 'server_error'
+  /** Commits, then answers 502 (a gateway whose upstream failed). */
   | 'server_error_after_commit'
+  /** No commit, answers 504 (a gateway that stopped waiting for its upstream). */
+  | 'gateway_timeout'
+  /** Commits, then answers 504. */
+  | 'gateway_timeout_after_commit'
   /** No commit, never answers. */
   | 'hang'
   | 'hang_after_commit'

@@ -2,7 +2,12 @@
 
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { SimContext } from '../context';
-import { gatewayErrorPage, INVALID_REFRESH_TOKEN, sendOAuthError } from '../oauth-errors';
+import {
+  type GatewayErrorStatus,
+  gatewayErrorPage,
+  INVALID_REFRESH_TOKEN,
+  sendOAuthError,
+} from '../oauth-errors';
 import type { GrantResult } from '../token-issuer';
 import { parseTokenRequest } from '../token-request';
 import type { ScriptedStep } from '../types';
@@ -23,12 +28,12 @@ export function tokenRoutes(ctx: SimContext): Router {
     res.status(200).json(result.body);
   }
 
-  function gatewayError(res: Response, status: 500 | 502): void {
+  function gatewayError(res: Response, status: GatewayErrorStatus): void {
     res.status(status).type('html').send(gatewayErrorPage(status));
   }
 
-  // The outcome decides how the answer is delivered. `server_error` and `hang` never touch the
-  // family; `commit_late` commits after its delay; the others commit first, whatever the
+  // The outcome decides how the answer is delivered. `server_error`, `gateway_timeout` and `hang`
+  // never touch the family; `commit_late` commits after its delay; the others commit first, whatever the
   // verdict, then shape or withhold the answer.
   function refresh(
     req: Request,
@@ -53,6 +58,10 @@ export function tokenRoutes(ctx: SimContext): Router {
       chaos.serverErrors += 1;
       return later(() => gatewayError(res, 500));
     }
+    if (outcome === 'gateway_timeout') {
+      chaos.serverErrors += 1;
+      return later(() => gatewayError(res, 504));
+    }
     if (outcome === 'hang') {
       chaos.timeouts += 1;
       return ctx.connections.hold(req);
@@ -62,6 +71,9 @@ export function tokenRoutes(ctx: SimContext): Router {
       case 'server_error_after_commit':
         chaos.serverErrors += 1;
         return later(() => gatewayError(res, 502));
+      case 'gateway_timeout_after_commit':
+        chaos.serverErrors += 1;
+        return later(() => gatewayError(res, 504));
       case 'hang_after_commit':
         chaos.timeouts += 1;
         return ctx.connections.hold(req);

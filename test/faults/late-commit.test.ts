@@ -1,7 +1,9 @@
 // A token request that may have reached the server is never sent again before the commit horizon:
 // a request held 12 s in front of the server commits after its client gave up, and the chain
 // survives (no fork, no revocation). A request that cannot have reached it (the port refused the
-// connection) is sent again at once. The simulator keeps Atlassian's rule that only the
+// connection), or that the server answered with a 500 (the exchange is over), is sent again at
+// once; a gateway's 502 or 504 (its upstream may still be working) waits for the horizon. The
+// simulator keeps Atlassian's rule that only the
 // immediately previous refresh token is tolerated, so any fork shows as a revocation.
 
 import { once } from 'node:events';
@@ -130,4 +132,72 @@ describe('a late commit', () => {
     expect(h.logger.events('in_doubt')).toHaveLength(0);
     expect((await h.manager.status(h.user))?.state).toBe('active');
   });
+
+  test('a 500 ended the exchange: the holder retries at once, with exact token requests and no horizon', async () => {
+    h = await createHarness('memory');
+    const { sim } = h.server;
+    await h.consent();
+    sim.scriptOutcomes(['server_error']);
+    h.expire();
+
+    await expect(h.manager.getAccessToken(h.user)).resolves.toHaveProperty('accessToken');
+    expect(h.probe.tokenRequests).toBe(2);
+    expect(sim.stats()).toMatchObject({ tokenRequests: 2, rotations: 1, leewayReuses: 0, revocations: 0 });
+    expect(h.logger.events('in_doubt')).toHaveLength(0);
+    expect((await h.manager.status(h.user))?.state).toBe('active');
+  });
+
+  test('a 500 on every attempt: in doubt without a horizon, retried after inDoubtRetryMs', async () => {
+    h = await createHarness('memory');
+    const { sim } = h.server;
+    await h.consent();
+    sim.scriptOutcomes(['server_error', 'server_error']);
+    h.expire();
+
+    expect((await unavailable(h.manager, h.user)).retryAfterSeconds).toBe(1);
+    expect(sim.stats()).toMatchObject({ tokenRequests: 2, rotations: 0 });
+    const { inDoubt } = (await h.manager.status(h.user)) as { inDoubt?: { retryNotBefore?: number } };
+    expect(inDoubt?.retryNotBefore).toBeUndefined();
+    // The pacing of request-driven retries, not a commit horizon, stands in the way: a sweep retries.
+    expect(await h.manager.recoverInDoubt()).toBe(1);
+    expect(sim.stats()).toMatchObject({ tokenRequests: 3, rotations: 1, leewayReuses: 0, revocations: 0 });
+    expect((await h.manager.status(h.user))?.state).toBe('active');
+  });
+
+  test.each([
+    ['server_error_after_commit', 502, true],
+    ['gateway_timeout', 504, false],
+    ['gateway_timeout_after_commit', 504, true],
+  ] as const)(
+    "%s: a gateway's %i may still be followed by its upstream's commit, so nobody retries before the horizon",
+    async (outcome, _status, committed) => {
+      h = await createHarness('memory');
+      const sibling = h.sibling();
+      const { sim } = h.server;
+      await h.consent();
+      sim.scriptOutcomes([outcome]);
+      h.expire();
+
+      expect((await unavailable(h.manager, h.user)).retryAfterSeconds).toBe(HORIZON_MS / 1000);
+      expect(sim.stats()).toMatchObject({ tokenRequests: 1, rotations: committed ? 1 : 0 });
+      expect(h.logger.events('in_doubt').map((e) => e.obj.reason)).toEqual(['server_error']);
+
+      sim.clock.advance(HORIZON_MS - 1);
+      expect((await unavailable(h.manager, h.user)).retryAfterSeconds).toBe(1);
+      expect(await h.manager.recoverInDoubt()).toBe(0);
+      expect(await sibling.recoverInDoubt()).toBe(0);
+      expect(sim.stats().tokenRequests).toBe(1);
+
+      // At the horizon one retry with the same token: a leeway reuse if the first one committed.
+      sim.clock.advance(1);
+      await expect(h.manager.getAccessToken(h.user)).resolves.toHaveProperty('accessToken');
+      expect(sim.stats()).toMatchObject({
+        tokenRequests: 2,
+        rotations: 1,
+        leewayReuses: committed ? 1 : 0,
+        revocations: 0,
+      });
+      expect((await h.manager.status(h.user))?.state).toBe('active');
+    },
+  );
 });

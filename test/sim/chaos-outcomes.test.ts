@@ -57,6 +57,26 @@ describe('scripted outcomes', () => {
     expect(sim.stats()).toMatchObject({ rotations: 1, chaos: { serverErrors: 1 } });
   });
 
+  it('gateway_timeout answers 504 HTML and commits nothing', async () => {
+    const { refresh_token: rt0 } = consentWithRefreshToken(sim);
+    sim.scriptOutcomes(['gateway_timeout']);
+    const res = await refresh(sim.app, rt0).expect(504);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('Gateway Timeout');
+    expect(sim.refreshTokenStatus(rt0)).toBe('current');
+    expect(sim.stats()).toMatchObject({ rotations: 0, chaos: { serverErrors: 1 } });
+    await refresh(sim.app, rt0).expect(200);
+  });
+
+  it('gateway_timeout_after_commit rotates, then answers 504 HTML', async () => {
+    const { refresh_token: rt0 } = consentWithRefreshToken(sim);
+    sim.scriptOutcomes(['gateway_timeout_after_commit']);
+    const res = await refresh(sim.app, rt0).expect(504);
+    expect(res.text).toContain('Gateway Timeout');
+    expect(sim.refreshTokenStatus(rt0)).toBe('previous');
+    expect(sim.stats()).toMatchObject({ rotations: 1, chaos: { serverErrors: 1 } });
+  });
+
   it('drop_after_commit rotates, then destroys the socket', async () => {
     const { refresh_token: rt0 } = consentWithRefreshToken(sim);
     sim.scriptOutcomes(['drop_after_commit']);

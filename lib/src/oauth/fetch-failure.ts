@@ -1,5 +1,8 @@
-// Why a token request failed before any answer, judged by whether it can have reached the server:
-// only a request that cannot have reached it may be sent again at once (DESIGN.md step 7).
+// Why a token request failed, judged by whether it can have reached the server and may still
+// commit there: only one that cannot commit late may be sent again at once (DESIGN.md step 7).
+
+import type { InDoubtReason } from '../types';
+import type { RefreshOutcome } from './oauth-client';
 
 /**
  * Error codes raised before the request's body left this machine: the name did not resolve, no
@@ -68,4 +71,30 @@ function findErrorCode(error: unknown): string | undefined {
     if (typeof code === 'string') return code;
   }
   return undefined;
+}
+
+/** A gateway answers these while the server behind it may still be working on the request. */
+const GATEWAY_STATUSES: ReadonlySet<number> = new Set([502, 504]);
+
+/**
+ * Whether a request in doubt may still reach the server and commit later: a timeout or reset
+ * after sending, or a gateway's 502 or 504. Any other answer ended the exchange: a retry cannot
+ * race it, and if it committed, the retry is a leeway reuse.
+ */
+export function mayCommitLate(reason: InDoubtReason, status?: number): boolean {
+  if (status !== undefined && GATEWAY_STATUSES.has(status)) return true;
+  return reason === 'timeout' || reason === 'network';
+}
+
+/**
+ * Whether the holder may send the same refresh token again at once: it cannot have reached the
+ * server (`not_sent`), or the server answered a 5xx that ended the exchange.
+ */
+export function retriableAtOnce(outcome: RefreshOutcome): boolean {
+  if (outcome.kind === 'not_sent') return true;
+  return (
+    outcome.kind === 'in_doubt' &&
+    outcome.reason === 'server_error' &&
+    !mayCommitLate(outcome.reason, outcome.status)
+  );
 }

@@ -1,16 +1,10 @@
 // The bookkeeping of a chain in doubt: what to restore when the server certainly did not rotate,
 // the deadline that runs from the first request that may have, and the one warning per case.
 
+import { mayCommitLate } from '../oauth/fetch-failure';
 import { who } from './log-context';
 import type { RotatorDeps } from './rotator-deps';
 import type { InDoubtReason, TokenRecord, UserRef } from '../types';
-
-/**
- * Reasons whose request may still be on its way to the server (a queue, a slow gateway, a retried
- * packet) and commit there later. An answer that came back (an unreadable 200, a 200 without a
- * refresh token) or a holder that died have no such request of ours left to wait for.
- */
-const MAY_COMMIT_LATE: ReadonlySet<InDoubtReason> = new Set(['timeout', 'network', 'server_error']);
 
 /** A record's in-doubt mark. */
 export type InDoubt = NonNullable<TokenRecord['inDoubt']>;
@@ -37,15 +31,21 @@ export class InDoubtBook {
 
   /**
    * Keeps the first deadline: the leeway runs from the first request that may have rotated. A
-   * request that may still reach the server sets the commit horizon, `commitHorizonMs` from now
-   * (the moment this holder gave up on it, so at least that long after it was sent): nobody sends
-   * the same refresh token before it, or a late commit would retire the token the retry stored.
+   * request that may still reach the server (a timeout, a reset, a gateway's 502 or 504: `status`
+   * is the answer's, when there was one) sets the commit horizon, `commitHorizonMs` from now (the
+   * moment this holder gave up on it, so at least that long after it was sent): nobody sends the
+   * same refresh token before it, or a late commit would retire the token the retry stored.
    */
-  inDoubtFor(baseline: Pick<TokenRecord, 'inDoubt'>, rotating: TokenRecord, reason: InDoubtReason): InDoubt {
+  inDoubtFor(
+    baseline: Pick<TokenRecord, 'inDoubt'>,
+    rotating: TokenRecord,
+    reason: InDoubtReason,
+    status?: number,
+  ): InDoubt {
     const now = this.deps.now();
     const first = baseline.inDoubt ?? this.newInDoubt(rotating.lease!.startedAt, reason);
     const { retryNotBefore: _previous, ...mark } = first;
-    const horizon = MAY_COMMIT_LATE.has(reason) ? now + this.deps.settings.commitHorizonMs : undefined;
+    const horizon = mayCommitLate(reason, status) ? now + this.deps.settings.commitHorizonMs : undefined;
     return {
       ...mark,
       reason,

@@ -159,7 +159,7 @@ export class RotationSettler {
       }
 
       case 'in_doubt': {
-        const inDoubt = this.book.inDoubtFor(baseline, rotating, outcome.reason);
+        const inDoubt = this.book.inDoubtFor(baseline, rotating, outcome.reason, outcome.status);
         if (!(await records.write(user, rotating, next({ state: 'in_doubt', inDoubt }))))
           return this.lostCas(user);
         this.ended('in_doubt');

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { NotConnectedError, ReauthorizationRequiredError } from '../errors';
 import { fingerprint } from '../fingerprint';
+import { retriableAtOnce } from '../oauth/fetch-failure';
 import type { RefreshOutcome } from '../oauth/oauth-client';
 import type { TokenRecord, TokenSecrets, UserRef } from '../types';
 import { InDoubtBook } from './in-doubt-book';
@@ -159,11 +160,12 @@ export class Rotator {
   }
 
   /**
-   * Step 7: ONE token request that may reach the server. Another is sent at once only when the
-   * last cannot have reached it (`not_sent`: refused, unresolved, TLS before sending), attempts
-   * remain, and a fresh renewal proves the lease still stands. One that may have reached it
-   * (`in_doubt`) is never repeated here: the record's commit horizon holds every process back
-   * until it may have committed.
+   * Step 7: ONE token request that may still be committing at the server. Another is sent at once
+   * only when the last cannot have reached it (`not_sent`: refused, unresolved, TLS before
+   * sending) or the server answered a 5xx that ended the exchange (not a gateway's 502 or 504),
+   * attempts remain, and a fresh renewal proves the lease still stands. One that may still reach the server (a timeout, a
+   * reset, a 502 or 504) is never repeated here: the record's commit horizon holds every process
+   * back until it may have committed.
    */
   private async request(refreshToken: string, lease: LeaseHeartbeat): Promise<RefreshOutcome> {
     const { oauth, settings, observer } = this.deps;
@@ -173,7 +175,7 @@ export class Rotator {
       const outcome = await oauth.refresh(refreshToken, signal);
       observer.tokenEndpointCalled((performance.now() - started) / 1000, outcome.kind);
       const lastChance =
-        outcome.kind !== 'not_sent' || attempt >= settings.tokenRequestAttempts || signal.aborted;
+        !retriableAtOnce(outcome) || attempt >= settings.tokenRequestAttempts || signal.aborted;
       // Invariant 14: a fresh renewal proves the lease still stands before any further request.
       if (lastChance || !(await lease.confirm())) return outcome;
     }

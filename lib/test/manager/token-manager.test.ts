@@ -162,8 +162,7 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
   });
 
   test('a request meeting a chain whose attempt just failed gets a 503 at once; after inDoubtRetryMs it retries', async () => {
-    // No commit horizon, so the pacing alone is at work.
-    await open({ tokenRequestAttempts: 1, commitHorizonMs: 0 });
+    await open({ tokenRequestAttempts: 1 });
     await h.consent();
     h.server.sim.scriptOutcomes(['server_error']);
     h.expire();

@@ -1,5 +1,6 @@
 // InDoubtBook: the in-doubt mark a holder writes, and the commit horizon it sets for a request that
-// may still reach the server (and not for answers that came back).
+// may still reach the server (a timeout, a reset, a gateway's 502 or 504), and not for answers that
+// ended the exchange (another 5xx, an unusable 200).
 
 import { silentLogger } from '../../src/logger';
 import { TokenStats } from '../../src/metrics/token-stats';
@@ -17,10 +18,16 @@ const rotating = {
 } as TokenRecord;
 
 describe('InDoubtBook.inDoubtFor', () => {
-  it.each(['timeout', 'network', 'server_error'] as const)(
-    '%s: the request may still commit, so no retry before now + commitHorizonMs',
-    (reason) => {
-      expect(book.inDoubtFor({}, rotating, reason)).toEqual({
+  it.each([
+    ['timeout', undefined],
+    ['network', undefined],
+    ['server_error', 502],
+    ['server_error', 504],
+    ['bad_response', 502],
+  ] as const)(
+    '%s (status %s): the request may still commit, so no retry before now + commitHorizonMs',
+    (reason, status) => {
+      expect(book.inDoubtFor({}, rotating, reason, status)).toEqual({
         since: START,
         deadline: START + 540_000,
         reason,
@@ -30,10 +37,17 @@ describe('InDoubtBook.inDoubtFor', () => {
     },
   );
 
-  it.each(['bad_response', 'missing_refresh_token', 'holder_died'] as const)(
-    '%s: no request of ours is left on its way, so no horizon',
-    (reason: InDoubtReason) => {
-      expect(book.inDoubtFor({}, rotating, reason)).toEqual({
+  it.each([
+    ['server_error', 500],
+    ['server_error', 503],
+    ['bad_response', 200],
+    ['bad_response', undefined],
+    ['missing_refresh_token', undefined],
+    ['holder_died', undefined],
+  ] as const)(
+    '%s (status %s): the exchange is over, no request of ours is left on its way, so no horizon',
+    (reason: InDoubtReason, status: number | undefined) => {
+      expect(book.inDoubtFor({}, rotating, reason, status)).toEqual({
         since: START,
         deadline: START + 540_000,
         reason,
