@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { type RedisServer, freePort, startRedisServer } from './redis-server';
+import { type RedisServer, freePort, startRedisServer } from '../../support/redis-server';
 
 export interface RedisSentinelOptions {
   /** Replicas of the primary. Default 1. */

@@ -1,0 +1,115 @@
+// Throwaway Redis Clusters on free ports (redis-server --cluster-enabled yes, joined by
+// redis-cli --cluster create), for the tests that must see more than one node. They never touch
+// the shared Redis on 6379.
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server';
+
+const run = promisify(execFile);
+
+export interface RedisClusterOptions {
+  /** Primaries, at least 3 (Redis Cluster's minimum). Default 3. */
+  masters?: number;
+  /** Replicas of each primary. Default 0. */
+  replicasPerMaster?: number;
+  /** Options of node `index` (0-based; primaries come first, as redis-cli assigns them). */
+  node?: (index: number) => RedisServerOptions;
+}
+
+export interface RedisCluster {
+  /** Every node, primaries first. */
+  nodes: RedisServer[];
+  /** What `new Cluster(...)` takes. */
+  startupNodes: Array<{ host: string; port: number }>;
+  /** Stops every node and removes their directories. */
+  close(): Promise<void>;
+}
+
+/** Starts the nodes, joins them into one cluster, and resolves once every node says `cluster_state:ok`. */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicasPerMaster ?? 0;
+  const count = masters * (1 + replicas);
+  const nodes = await Promise.all(
+    Array.from({ length: count }, (_, index) => {
+      const own = options.node?.(index) ?? {};
+      return startRedisServer({
+        ...own,
+        args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', ...(own.args ?? [])],
+      });
+    }),
+  );
+  const close = async (): Promise<void> => {
+    await Promise.all(nodes.map((node) => node.close()));
+  };
+  try {
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      '--cluster-replicas',
+      String(replicas),
+      '--cluster-yes',
+    ]);
+    for (const node of nodes) await clusterOk(node.port);
+    // redis-cli attaches replicas after the slots are served: wait until they appear and sync.
+    if (replicas > 0) await replicasUp(nodes[0].port, masters, replicas);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { nodes, startupNodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })), close };
+}
+
+/** Waits until `CLUSTER SLOTS` lists `replicas` replicas per range, each with its link up. */
+async function replicasUp(port: number, masters: number, replicas: number): Promise<void> {
+  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await client.connect();
+    const giveUpAt = Date.now() + 20_000;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      const slots = await client.cluster('SLOTS');
+      // Each range: its first and last slot, its primary, then its replicas.
+      const replicaPorts = slots.flatMap((range) =>
+        range.slice(3).map((node) => (node as [string, number, ...unknown[]])[1]),
+      );
+      if (slots.length === masters && replicaPorts.length === masters * replicas) {
+        const links = await Promise.all(replicaPorts.map((replica) => linkUp(replica)));
+        if (links.every(Boolean)) return;
+      }
+      if (Date.now() > giveUpAt) throw new Error('Redis Cluster replicas never attached and synced');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function linkUp(port: number): Promise<boolean> {
+  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await client.connect();
+    return (await client.info('replication')).includes('master_link_status:up');
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Waits for one node to see the whole cluster: slots covered, every node known. */
+async function clusterOk(port: number): Promise<void> {
+  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await client.connect();
+    const giveUpAt = Date.now() + 20_000;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      const info = String(await client.cluster('INFO'));
+      if (info.includes('cluster_state:ok')) return;
+      if (Date.now() > giveUpAt) throw new Error(`Redis Cluster node ${port} never reached cluster_state:ok`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  } finally {
+    client.disconnect();
+  }
+}
