@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
+import { untilNode } from '../../support/redis-poll';
 import { type RedisServer, freePort, startRedisServer } from '../../support/redis-server';
 
 export interface RedisSentinelOptions {
@@ -110,17 +110,9 @@ async function startSentinel(lines: string[]): Promise<SentinelProcess> {
 
 /** Waits until the sentinel lists `count` replicas of the primary (it learns them from INFO). */
 async function knowsReplicas(port: number, name: string, count: number): Promise<void> {
-  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await client.connect();
-    const giveUpAt = Date.now() + 20_000;
-    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-      const known = (await client.call('SENTINEL', 'REPLICAS', name)) as unknown[];
-      if (known.length >= count) return;
-      if (Date.now() > giveUpAt) throw new Error(`Sentinel ${port} never learned the replicas of ${name}`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  } finally {
-    client.disconnect();
-  }
+  await untilNode(
+    port,
+    async (client) => ((await client.call('SENTINEL', 'REPLICAS', name)) as unknown[]).length >= count,
+    `Sentinel ${port} never learned the replicas of ${name}`,
+  );
 }
