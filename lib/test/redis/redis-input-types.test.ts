@@ -14,7 +14,7 @@ import {
   checkRedisPersistence,
   createTokenManager,
 } from '../../src';
-import { assertRedisInput, isCluster, isRedisClient } from '../../src/redis/redis-input';
+import { assertRedisInput, buildRedisClient, isCluster, isRedisClient } from '../../src/redis/redis-input';
 
 /** Never called: it only has to compile. */
 function acceptsCluster(cluster: Cluster): void {
@@ -54,5 +54,49 @@ test('the type check above compiles, and clients of both kinds are told apart wi
   } finally {
     single.disconnect();
     cluster.disconnect();
+  }
+});
+
+test("a built client gets the settings under the vendor's own options, which win", () => {
+  const settings = {
+    node: { commandTimeout: 2_000, maxRetriesPerRequest: 2, connectionName: 'jtr' },
+    cluster: { maxRedirections: 8, retryDelayOnFailover: 250 },
+  };
+  const cluster = buildRedisClient(
+    {
+      cluster: [{ host: '127.0.0.1', port: 1 }],
+      options: { lazyConnect: true, retryDelayOnFailover: 50, redisOptions: { commandTimeout: 500 } },
+    },
+    settings,
+  ) as Cluster;
+  const sentinel = buildRedisClient(
+    {
+      sentinels: [{ host: '127.0.0.1', port: 1 }],
+      name: 'primary',
+      lazyConnect: true,
+      connectionName: 'app',
+    },
+    settings,
+  ) as Redis;
+  const url = buildRedisClient('redis://127.0.0.1:1/3', {
+    node: { ...settings.node, lazyConnect: true },
+  }) as Redis;
+  try {
+    expect(isCluster(cluster)).toBe(true);
+    expect(cluster.options).toMatchObject({
+      maxRedirections: 8,
+      retryDelayOnFailover: 50,
+      redisOptions: { commandTimeout: 500, maxRetriesPerRequest: 2, connectionName: 'jtr' },
+    });
+    expect(sentinel.options).toMatchObject({
+      sentinels: [{ host: '127.0.0.1', port: 1 }],
+      name: 'primary',
+      commandTimeout: 2_000,
+      maxRetriesPerRequest: 2,
+      connectionName: 'app',
+    });
+    expect(url.options).toMatchObject({ port: 1, db: 3, commandTimeout: 2_000, connectionName: 'jtr' });
+  } finally {
+    for (const client of [cluster, sentinel, url]) client.disconnect();
   }
 });
