@@ -45,14 +45,19 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await Promise.all(nodes.map((node) => node.close()));
   };
   try {
-    await run('redis-cli', [
-      '--cluster',
-      'create',
-      ...nodes.map((node) => `127.0.0.1:${node.port}`),
-      '--cluster-replicas',
-      String(replicas),
-      '--cluster-yes',
-    ]);
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((node) => `127.0.0.1:${node.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+        // A create that never finishes (a node that never answers) fails the test, not hangs it.
+      ],
+      { timeout: 30_000 },
+    );
     for (const node of nodes) await clusterOk(node.port);
     // redis-cli attaches replicas after the slots are served: wait until they appear and sync.
     if (replicas > 0) await replicasUp(nodes[0].port, masters, replicas);

@@ -28,6 +28,8 @@ export interface SubscriptionSettings {
   logger: Logger;
   /** Called with each message on a channel of this subscription. */
   receive(channel: string, message: string): void;
+  /** Called once Redis confirmed the first subscription covering the tenant (sharded only). */
+  followed(clientKey: string): void;
 }
 
 /**

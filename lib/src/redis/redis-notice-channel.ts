@@ -47,8 +47,8 @@ export const DEFAULT_SUBSCRIBER_NAME = 'jtr-notices';
  * pub/sub (`SPUBLISH`) on `${keyPrefix}{t:<tenant>}:notices`, in the slot of the tenant's records,
  * so a notice costs one shard, however many nodes the cluster has; the subscriber is a Cluster
  * `duplicate()` with one connection per primary, and follows a tenant from the first wait for, or
- * publish about, one of its users in this process. (A notice published during the round trip of
- * that first `SSUBSCRIBE` is not heard: the waiter re-reads after its timeout.) Every waiter is
+ * publish about, one of its users in this process; the tenant's waiters registered before Redis
+ * confirmed that first `SSUBSCRIBE` then read again, since their notice may have gone unheard. Every waiter is
  * served from memory. If the subscriber drops, it re-subscribes when it reconnects; until then
  * waiters fall back to their timeouts. Redis failures become {@link LockUnavailableError}s (HTTP
  * 503), as they were when the lock carried the notices.
@@ -82,6 +82,7 @@ export class RedisNoticeChannel implements NoticeChannel {
       name: subscriberName,
       logger: this.logger,
       receive: (channel: string, message: string) => this.receive(channel, message),
+      followed: (clientKey: string) => this.hub.release(clientKey),
     };
     this.subscription = isCluster(client)
       ? new ShardedNoticeSubscription(client, keyPrefix, settings)

@@ -54,15 +54,21 @@ export class ShardedNoticeSubscription implements NoticeSubscription {
     if (this.followed.has(channel) || this.closing) return;
     const attempt = this.subscriber.ssubscribe(channel).then(() => undefined);
     this.followed.set(channel, attempt);
-    attempt.catch((error: unknown) => {
-      // Forgotten, so that the next wait or publish for the tenant tries again.
-      if (this.followed.get(channel) === attempt) this.followed.delete(channel);
-      if (this.closing) return;
-      this.settings.logger.warn(
-        { event: 'notice_subscribe_failed', err: error },
-        "Could not subscribe to a tenant's notices; retrying on its next wait",
-      );
-    });
+    attempt.then(
+      () => {
+        // Waiters registered before Redis confirmed may have missed their notice: they read again.
+        if (!this.closing) this.settings.followed(clientKey);
+      },
+      (error: unknown) => {
+        // Forgotten, so that the next wait or publish for the tenant tries again.
+        if (this.followed.get(channel) === attempt) this.followed.delete(channel);
+        if (this.closing) return;
+        this.settings.logger.warn(
+          { event: 'notice_subscribe_failed', err: error },
+          "Could not subscribe to a tenant's notices; retrying on its next wait",
+        );
+      },
+    );
   }
 
   async ready(): Promise<void> {

@@ -106,6 +106,8 @@ test('the notice subscriber on a cluster is a cluster connection, subscribed wit
     .subscription.subscriber;
   expect(subscriber.isCluster).toBe(true);
   const user = { clientKey: `tenant-${randomUUID()}`, accountId: 'alice' };
+  // The first wait follows the tenant, and is released once Redis confirms (see the last test).
+  await expect(channel.waitForNotice(user, 10_000).promise).resolves.toBeNull();
   const wait = channel.waitForNotice(user, 10_000);
   const tenantChannel = `${keyPrefix}${tenantTag(user.clientKey)}:notices`;
   await until(async () => (await shardSubscribers(tenantChannel)) === 1, 'the subscription');
@@ -134,3 +136,20 @@ test('the lock takes a Cluster: one holder per user across instances', async () 
     value: 'free again',
   });
 }, 30_000);
+
+test("a tenant's first waiters, registered before Redis confirmed its SSUBSCRIBE, read again once it has", async () => {
+  const client = new Cluster(cluster.startupNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+  closers.push(async () => client.disconnect());
+  const channel = new RedisNoticeChannel({ redis: client, keyPrefix: `jtr-test:${randomUUID()}:` });
+  closers.push(() => channel.close());
+  await channel.ready();
+  const user = { clientKey: `tenant-${randomUUID()}`, accountId: 'alice' };
+  // Its notice could have come before the subscription: it is released (as by a timeout) at once.
+  const registered = performance.now();
+  await expect(channel.waitForNotice(user, 20_000).promise).resolves.toBeNull();
+  expect(performance.now() - registered).toBeLessThan(10_000);
+  // Once the tenant is followed, a wait is released by its notice only.
+  const next = channel.waitForNotice(user, 20_000);
+  await channel.publish({ user, kind: 'invalidated' });
+  await expect(next.promise).resolves.toEqual({ user, kind: 'invalidated' });
+}, 15_000);
