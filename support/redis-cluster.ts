@@ -59,8 +59,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       { timeout: 30_000 },
     );
     for (const node of nodes) await clusterOk(node.port);
-    // redis-cli attaches replicas after the slots are served: wait until they appear and sync.
-    if (replicas > 0) await replicasUp(nodes[0].port, masters, replicas);
+    // redis-cli attaches replicas after the slots are served: wait until they appear and sync, in
+    // every node's view (a client asks any node for CLUSTER SLOTS, and gossip reaches each in turn).
+    if (replicas > 0) for (const node of nodes) await replicasUp(node.port, masters, replicas);
   } catch (error) {
     await close();
     throw error;
