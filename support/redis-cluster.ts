@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import Redis from 'ioredis';
+import { untilNode, withNode } from './redis-poll';
 import { type RedisServer, type RedisServerOptions, freePort, startRedisServer } from './redis-server';
 
 const run = promisify(execFile);
@@ -63,17 +63,23 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await Promise.all(nodes.map((node) => node.close()));
   };
   try {
-    await run('redis-cli', [
-      '--cluster',
-      'create',
-      ...nodes.map((node) => `127.0.0.1:${node.port}`),
-      '--cluster-replicas',
-      String(replicas),
-      '--cluster-yes',
-    ]);
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((node) => `127.0.0.1:${node.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+        // A create that never finishes (a node that never answers) fails the test, not hangs it.
+      ],
+      { timeout: 30_000 },
+    );
     for (const node of nodes) await clusterOk(node.port);
-    // redis-cli attaches replicas after the slots are served: wait until they appear and sync.
-    if (replicas > 0) await replicasUp(nodes[0].port, masters, replicas);
+    // redis-cli attaches replicas after the slots are served: wait until they appear and sync, in
+    // every node's view (a client asks any node for CLUSTER SLOTS, and gossip reaches each in turn).
+    if (replicas > 0) for (const node of nodes) await replicasUp(node.port, masters, replicas);
   } catch (error) {
     await close();
     throw error;
@@ -83,51 +89,33 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
 /** Waits until `CLUSTER SLOTS` lists `replicas` replicas per range, each with its link up. */
 async function replicasUp(port: number, masters: number, replicas: number): Promise<void> {
-  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await client.connect();
-    const giveUpAt = Date.now() + 20_000;
-    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+  await untilNode(
+    port,
+    async (client) => {
       const slots = await client.cluster('SLOTS');
       // Each range: its first and last slot, its primary, then its replicas.
       const replicaPorts = slots.flatMap((range) =>
         range.slice(3).map((node) => (node as [string, number, ...unknown[]])[1]),
       );
-      if (slots.length === masters && replicaPorts.length === masters * replicas) {
-        const links = await Promise.all(replicaPorts.map((replica) => linkUp(replica)));
-        if (links.every(Boolean)) return;
-      }
-      if (Date.now() > giveUpAt) throw new Error('Redis Cluster replicas never attached and synced');
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  } finally {
-    client.disconnect();
-  }
+      if (slots.length !== masters || replicaPorts.length !== masters * replicas) return false;
+      const links = await Promise.all(replicaPorts.map((replica) => linkUp(replica)));
+      return links.every(Boolean);
+    },
+    'Redis Cluster replicas never attached and synced',
+  );
 }
 
 async function linkUp(port: number): Promise<boolean> {
-  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await client.connect();
-    return (await client.info('replication')).includes('master_link_status:up');
-  } finally {
-    client.disconnect();
-  }
+  return withNode(port, async (client) =>
+    (await client.info('replication')).includes('master_link_status:up'),
+  );
 }
 
 /** Waits for one node to see the whole cluster: slots covered, every node known. */
 async function clusterOk(port: number): Promise<void> {
-  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await client.connect();
-    const giveUpAt = Date.now() + 20_000;
-    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-      const info = String(await client.cluster('INFO'));
-      if (info.includes('cluster_state:ok')) return;
-      if (Date.now() > giveUpAt) throw new Error(`Redis Cluster node ${port} never reached cluster_state:ok`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  } finally {
-    client.disconnect();
-  }
+  await untilNode(
+    port,
+    async (client) => String(await client.cluster('INFO')).includes('cluster_state:ok'),
+    `Redis Cluster node ${port} never reached cluster_state:ok`,
+  );
 }

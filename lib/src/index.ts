@@ -28,6 +28,7 @@ export { InProcessRefreshLock } from './lock/in-process-refresh-lock';
 export { RedlockRefreshLock } from './redis/redlock-refresh-lock';
 export { InProcessNoticeChannel } from './notice/in-process-notice-channel';
 export { RedisNoticeChannel } from './redis/redis-notice-channel';
+export type { RedisClient, RedisClusterInput, RedisInput, RedisSentinelInput } from './redis/redis-input';
 export {
   checkRedisPersistence,
   type NodePersistence,

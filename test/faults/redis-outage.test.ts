@@ -243,7 +243,8 @@ describe("the notice channel's subscription across reconnects", () => {
       await channel.close();
     });
     await channel.ready();
-    const subscriber = (channel as unknown as { subscriber: Redis }).subscriber;
+    const subscriber = (channel as unknown as { subscription: { subscriber: Redis } }).subscription
+      .subscriber;
     const user = { clientKey: 'tenant', accountId: 'alice' };
 
     // Redis hangs, and the subscriber's connection drops and comes back: its re-subscription

@@ -3,7 +3,7 @@
 
 import { hkdfSync } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-input';
 import { type Logger, silentLogger } from '../logger';
 import type { TokenManager } from '../manager/token-manager';
 import type { UserRef } from '../types';
@@ -57,10 +57,11 @@ export interface ConsentRouterOptions {
    */
   tenantSiteUrl?: (user: UserRef) => Promise<string | null | undefined>;
   /**
-   * An ioredis client: states, launch nonces, site choices and rate-limit counts in Redis, shared
-   * by every process (Redis 6.2+). The router never closes it. Default: memory stores (one process).
+   * An ioredis client, `Redis` or `Cluster`: states, launch nonces, site choices and rate-limit
+   * counts in Redis, shared by every process (Redis 6.2+). Each command touches one key, so a
+   * Cluster needs nothing more. The router never closes it. Default: memory stores (one process).
    */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of the router's Redis keys. Default `'jtr:'`. */
   keyPrefix?: string;
   /** Stores of other backends; each one given replaces the Redis or memory default. Default: none. */
@@ -114,7 +115,7 @@ export interface ResolvedConsentOptions {
   siteChoiceKey: Buffer;
   authenticate: RequestHandler[];
   tenantSiteUrl?: (user: UserRef) => Promise<string | null | undefined>;
-  redis?: Redis;
+  redis?: RedisClient;
   keyPrefix: string;
   stores: ConsentStores;
   rateLimit: { limit: number; windowMs: number };
@@ -156,7 +157,7 @@ export function resolveConsentOptions(options: ConsentRouterOptions): ResolvedCo
   if (options.tenantSiteUrl !== undefined)
     requireFunction(options.tenantSiteUrl, 'tenantSiteUrl', 'an async function from the user to a site URL');
   if (options.redis !== undefined && typeof (options.redis as { eval?: unknown })?.eval !== 'function')
-    throw new TypeError('redis must be an ioredis client');
+    throw new TypeError('redis must be an ioredis client (Redis or Cluster)');
   const keyPrefix = options.keyPrefix ?? CONSENT_DEFAULTS.keyPrefix;
   if (typeof keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
   const stores = checkStores(options.stores);

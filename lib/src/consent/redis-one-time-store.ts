@@ -1,13 +1,13 @@
 // The one-time store in Redis, for several processes: SET NX PX to add, GETDEL to take
 // (Redis 6.2 or later), so a value is consumed exactly once whichever process asks.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-input';
 import { type OneTimeStore, hashId } from './one-time-store';
 
 /** Options of {@link RedisOneTimeStore}. */
 export interface RedisOneTimeStoreOptions {
-  /** An ioredis client. The store never closes it. */
-  redis: Redis;
+  /** An ioredis client, `Redis` or `Cluster` (every command touches one key). The store never closes it. */
+  redis: RedisClient;
   /** Prefix of the keys, e.g. `jtr:`. */
   keyPrefix: string;
   /** What the values are, e.g. `oauth-state`: keys are `<prefix><namespace>:<sha256 of the id>`. */
@@ -16,7 +16,7 @@ export interface RedisOneTimeStoreOptions {
 
 /** {@link OneTimeStore} in Redis. */
 export class RedisOneTimeStore implements OneTimeStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
   /** @throws TypeError naming a missing or wrong option. */

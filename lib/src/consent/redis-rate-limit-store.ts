@@ -1,7 +1,7 @@
 // Rate-limit counts in Redis, so that a limit holds across every process: one key per key and
 // window, counted and given its expiry in one script.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-input';
 import type { RateLimitStore } from './rate-limiter';
 
 /**
@@ -17,8 +17,8 @@ return count
 
 /** Options of {@link RedisRateLimitStore}. */
 export interface RedisRateLimitStoreOptions {
-  /** An ioredis client. The store never closes it. */
-  redis: Redis;
+  /** An ioredis client, `Redis` or `Cluster` (every command touches one key). The store never closes it. */
+  redis: RedisClient;
   /** Prefix of the keys, e.g. `jtr:`. */
   keyPrefix: string;
   /** Which limit, e.g. `connect`: keys are `<prefix>rate:<name>:<key>:<window start>`. */
@@ -27,7 +27,7 @@ export interface RedisRateLimitStoreOptions {
 
 /** {@link RateLimitStore} in Redis. */
 export class RedisRateLimitStore implements RateLimitStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
   /** @throws TypeError naming a missing or wrong option. */

@@ -2,7 +2,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import IORedis, { type Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { InProcessRefreshLock } from '../lock/in-process-refresh-lock';
 import { InProcessNoticeChannel } from '../notice/in-process-notice-channel';
@@ -18,6 +17,8 @@ import { RedlockRefreshLock } from '../redis/redlock-refresh-lock';
 import { RedisNoticeChannel } from '../redis/redis-notice-channel';
 import { StoreLossWatch } from '../redis/store-loss-watch';
 import { SharedClock } from './shared-clock';
+import { quit } from '../redis/redis-connection';
+import { type BuildSettings, type RedisClient, buildRedisClient, isRedisClient } from '../redis/redis-input';
 import type { RefreshLock } from '../lock/refresh-lock';
 import { TokenCipher, parseEncryptionKey } from '../store/token-cipher';
 import { DefaultTokenManager, type TokenManager } from './token-manager';
@@ -26,11 +27,20 @@ import { TokenStats } from '../metrics/token-stats';
 import { checkTopology } from './topology-checks';
 import type { TokenStore } from '../store/token-store';
 
-/** Redis clients the manager opens itself fail fast, so a Redis outage is a 503, not a hang. */
-const OWNED_REDIS_OPTIONS = Object.freeze({
-  commandTimeout: 2_000,
-  maxRetriesPerRequest: 2,
-  connectionName: 'jtr',
+/**
+ * Redis clients the manager builds itself fail fast, so a Redis outage is a 503, not a hang: each
+ * command gives up after 2 s and 2 reconnections; on a Cluster, a command follows at most 8
+ * redirections (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, a failover), 250 ms apart, before it fails.
+ * The vendor's own options win. A client passed in is used as it is.
+ */
+const FAIL_FAST: BuildSettings = Object.freeze({
+  node: { commandTimeout: 2_000, maxRetriesPerRequest: 2, connectionName: 'jtr' },
+  cluster: {
+    maxRedirections: 8,
+    retryDelayOnFailover: 250,
+    retryDelayOnClusterDown: 250,
+    retryDelayOnTryAgain: 250,
+  },
 });
 
 /**
@@ -49,16 +59,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   // Nothing may throw below this line: it opens connections.
   const owned: Array<() => Promise<unknown>> = [];
-  let redis: Redis | undefined;
-  if (typeof o.redis === 'string') {
-    const client = new IORedis(o.redis, OWNED_REDIS_OPTIONS);
+  let redis: RedisClient | undefined;
+  if (o.redis === undefined || isRedisClient(o.redis)) {
+    redis = o.redis;
+  } else {
+    const client = buildRedisClient(o.redis, FAIL_FAST);
     client.on('error', (error: Error) =>
       logger.warn({ event: 'redis_error', err: error.message }, 'Redis connection error'),
     );
     redis = client;
-    owned.push(() => client.quit().catch(() => client.disconnect()));
-  } else {
-    redis = o.redis;
+    owned.push(() => quit(client));
   }
   const store: TokenStore =
     o.store ??

@@ -1,6 +1,5 @@
 // The manager's options: every default in one place, every option checked once, at creation.
 
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
 import type { RefreshLock } from '../lock/refresh-lock';
@@ -16,6 +15,7 @@ import {
   requireString,
   requireUrl,
 } from './option-checks';
+import { type RedisInput, assertRedisInput } from '../redis/redis-input';
 
 /** Options of {@link createTokenManager}. Defaults are in {@link DEFAULTS}. */
 export interface TokenManagerOptions {
@@ -30,10 +30,12 @@ export interface TokenManagerOptions {
   /** Base of api.atlassian.com, for `req.jira.fetch`. Default `https://api.atlassian.com`. */
   apiBaseUrl?: string;
   /**
-   * A Redis URL or an ioredis client: records in Redis, the lock in redlock, notices over pub/sub.
+   * Records in Redis, the lock in redlock, notices over pub/sub: an ioredis `Redis` or `Cluster`
+   * (used as it is, never closed), or a `redis://` URL (one node), `{ cluster: nodes, options? }`
+   * or `{ sentinels, name, ... }`, from which the manager builds a fail-fast client of its own.
    * Omitted: an in-process store and lock (one process only; a warning when NODE_ENV=production).
    */
-  redis?: string | Redis;
+  redis?: RedisInput;
   /** A custom store. Default `RedisTokenStore` with `redis`, else `MemoryTokenStore`. */
   store?: TokenStore;
   /** A custom lock. Default `RedlockRefreshLock` with `redis`, else `InProcessRefreshLock`. */
@@ -270,10 +272,7 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
     throw new TypeError('fetch must be a function (Node 20 has a global one)');
   if (typeof resolved.now !== 'function')
     throw new TypeError('now must be a function returning epoch milliseconds');
-  if (options.redis !== undefined && typeof options.redis !== 'string' && typeof options.redis !== 'object') {
-    throw new TypeError('redis must be a Redis URL or an ioredis client');
-  }
-  if (typeof options.redis === 'string') requireUrl(options.redis, 'redis', ['redis:', 'rediss:']);
+  if (options.redis !== undefined) assertRedisInput(options.redis);
   if (options.registry !== undefined && !isRegistry(options.registry)) {
     throw new TypeError('registry must be a prom-client Registry');
   }

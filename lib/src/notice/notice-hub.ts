@@ -92,6 +92,19 @@ export class NoticeHub {
     }
   }
 
+  /**
+   * Resolves the pending waits of the tenant's users with `null`, as a timeout would: they go back
+   * and read again. For a channel that only now hears the tenant's notices, and so may have missed
+   * one those waiters were registered for.
+   */
+  release(clientKey: string): void {
+    for (const id of this.tenantIds(clientKey)) {
+      const set = this.waiters.get(id)!;
+      this.waiters.delete(id);
+      for (const waiter of set) waiter.settle(null);
+    }
+  }
+
   /** Resolves every pending wait with `null`, clears its timer and forgets every listener. */
   close(): void {
     this.closed = true;
@@ -104,9 +117,14 @@ export class NoticeHub {
   /** The waiter keys a notice wakes: its user's, or every user's of the tenant for a purge. */
   private idsConcerned(notice: Notice): string[] {
     if (notice.kind !== 'tenant_purged') return [userId(notice.user)];
+    return this.tenantIds(notice.user.clientKey);
+  }
+
+  /** The waiter keys of the tenant's users. */
+  private tenantIds(clientKey: string): string[] {
     // A user id is `<base64url clientKey>.<base64url accountId>` and base64url has no '.', so this
     // prefix matches the tenant's users and no other tenant's. Purges are rare; a scan is fine.
-    const prefix = `${encodeClientKey(notice.user.clientKey)}.`;
+    const prefix = `${encodeClientKey(clientKey)}.`;
     return [...this.waiters.keys()].filter((id) => id.startsWith(prefix));
   }
 

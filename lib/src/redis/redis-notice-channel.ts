@@ -1,7 +1,6 @@
-// The production notice channel: Redis pub/sub, with one subscriber connection per process whose
-// notices are fanned out in memory to every waiter and listener.
+// The production notice channel: Redis pub/sub, with one subscriber per process whose notices are
+// fanned out in memory to every waiter and listener.
 
-import type { Redis } from 'ioredis';
 import { LockUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
@@ -11,17 +10,24 @@ import type { NoticeChannel } from '../notice/notice-channel';
 import { NoticeHub } from '../notice/notice-hub';
 import type { UserRef } from '../types';
 import { encodeNotice, parseNotice } from './notice-wire-format';
+import { NodeNoticeSubscription, type NoticeSubscription } from './notice-subscription';
 import { connectRedis, quit } from './redis-connection';
+import { type RedisClient, type RedisInput, isCluster } from './redis-input';
+import { ShardedNoticeSubscription } from './sharded-notice-subscription';
 
 /** Options of {@link RedisNoticeChannel}. */
 export interface RedisNoticeChannelOptions {
   /**
-   * An ioredis client, which the channel uses for `PUBLISH` and never closes; or a Redis URL, from
-   * which it creates a client of its own that {@link RedisNoticeChannel.close} quits. Either way
-   * the subscriber connection is a `duplicate()` of it, with the same options.
+   * An ioredis client (`Redis` or `Cluster`), which the channel uses to publish and never closes;
+   * or what to build one from (a URL, `{ cluster, options? }` or `{ sentinels, name }`), which
+   * {@link RedisNoticeChannel.close} quits. Either way the subscriber is a `duplicate()` of it,
+   * with the same options.
    */
-  redis: Redis | string;
-  /** The channel is `${keyPrefix}notices`. Default `DEFAULTS.keyPrefix` (`jtr:`). */
+  redis: RedisInput;
+  /**
+   * The channel is `${keyPrefix}notices`; on a Cluster, `${keyPrefix}{t:<tenant>}:notices` per
+   * tenant. Default `DEFAULTS.keyPrefix` (`jtr:`).
+   */
   keyPrefix?: string;
   /** `CLIENT SETNAME` of the subscriber connection, to find it in `CLIENT LIST`. Default `jtr-notices`. */
   subscriberName?: string;
@@ -35,23 +41,25 @@ export const DEFAULT_SUBSCRIBER_NAME = 'jtr-notices';
 /**
  * A {@link NoticeChannel} shared by every process that uses the same Redis.
  *
- * Notices travel as `{"u": userId, "k": kind, "o": origin}` on the channel `${keyPrefix}notices`.
- * The subscriber connection is created and subscribed in the constructor; it is the only extra
- * connection per instance (invariant 9), and every waiter is served from memory. If it drops, the
- * channel re-subscribes when it reconnects; until then waiters fall back to their timeouts.
- * Redis failures become {@link LockUnavailableError}s (HTTP 503), as they were when the lock
- * carried the notices.
+ * Notices travel as `{"u": userId, "k": kind, "o": origin}`. On a single node (or a primary found
+ * through Sentinel) they go by `PUBLISH` on `${keyPrefix}notices`, to one subscriber connection
+ * per instance, subscribed in the constructor (invariant 9). On a Redis Cluster they go by sharded
+ * pub/sub (`SPUBLISH`) on `${keyPrefix}{t:<tenant>}:notices`, in the slot of the tenant's records,
+ * so a notice costs one shard, however many nodes the cluster has; the subscriber is a Cluster
+ * `duplicate()` with one connection per primary, and follows a tenant from the first wait for, or
+ * publish about, one of its users in this process; the tenant's waiters registered before Redis
+ * confirmed that first `SSUBSCRIBE` then read again, since their notice may have gone unheard. Every waiter is
+ * served from memory. If the subscriber drops, it re-subscribes when it reconnects; until then
+ * waiters fall back to their timeouts. Redis failures become {@link LockUnavailableError}s (HTTP
+ * 503), as they were when the lock carried the notices.
  */
 export class RedisNoticeChannel implements NoticeChannel {
   readonly distributed = true;
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly ownsClient: boolean;
-  private readonly subscriber: Redis;
+  private readonly subscription: NoticeSubscription;
   private readonly hub: NoticeHub;
   private readonly logger: Logger;
-  private readonly channel: string;
-  private subscribed = false;
-  private subscribing?: Promise<void>;
   private closing?: Promise<void>;
 
   /** @throws TypeError when an option is malformed. */
@@ -69,52 +77,26 @@ export class RedisNoticeChannel implements NoticeChannel {
     const { client, owned } = connectRedis(options.redis, this.logger, 'Notice channel');
     this.client = client;
     this.ownsClient = owned;
-    this.channel = `${keyPrefix}notices`;
     this.hub = new NoticeHub(this.logger);
-
-    // No autoResubscribe: ioredis's own re-subscription after a reconnect leaves its promise
-    // unhandled, so a reconnect that fails again, times out or meets close() before Redis answers
-    // became an unhandled rejection, which crashes a Node process. This channel re-subscribes itself.
-    this.subscriber = this.client.duplicate({ connectionName: subscriberName, autoResubscribe: false });
-    this.subscriber.on('error', (error: Error) =>
-      this.logger.warn(
-        { err: error },
-        'Notice subscriber connection error; waiters fall back to their timeouts',
-      ),
-    );
-    this.subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
-    // Every new connection subscribes, unless an attempt is still under way (ioredis re-sends one
-    // that a dropped connection left unanswered); one that failed is retried on the next connection.
-    this.subscriber.on('ready', () => {
-      if (!this.subscribing && !this.closing) this.subscribe();
-    });
-    this.subscribe();
+    const settings = {
+      name: subscriberName,
+      logger: this.logger,
+      receive: (channel: string, message: string) => this.receive(channel, message),
+      followed: (clientKey: string) => this.hub.release(clientKey),
+    };
+    this.subscription = isCluster(client)
+      ? new ShardedNoticeSubscription(client, keyPrefix, settings)
+      : new NodeNoticeSubscription(client, `${keyPrefix}notices`, settings);
   }
 
   /**
    * Resolves once the subscription has been confirmed by Redis (at least once; later reconnects
-   * re-subscribe by themselves). Rejects with {@link LockUnavailableError} when the current
-   * attempt failed, or when the channel is closed.
+   * re-subscribe by themselves); on a Cluster, once the subscriber reaches it. Rejects with
+   * {@link LockUnavailableError} when the current attempt failed, or when the channel is closed.
    */
   async ready(): Promise<void> {
     this.assertOpen();
-    if (this.subscribed) return;
-    const attempt = this.subscribing;
-    if (!attempt) {
-      throw new LockUnavailableError(
-        'The notice subscription is not established: Redis is unreachable',
-        UNAVAILABLE_RETRY_AFTER_SECONDS,
-      );
-    }
-    try {
-      await attempt;
-    } catch (error) {
-      throw new LockUnavailableError(
-        'Could not subscribe to notices: Redis is unreachable',
-        UNAVAILABLE_RETRY_AFTER_SECONDS,
-        error,
-      );
-    }
+    await this.subscription.ready();
   }
 
   /** @inheritDoc */
@@ -122,7 +104,7 @@ export class RedisNoticeChannel implements NoticeChannel {
     assertNotice(notice);
     this.assertOpen();
     try {
-      await this.client.publish(this.channel, encodeNotice(notice));
+      await this.subscription.publish(notice.user.clientKey, encodeNotice(notice));
     } catch (error) {
       throw new LockUnavailableError(
         'Could not publish the notice: Redis did not answer',
@@ -134,7 +116,9 @@ export class RedisNoticeChannel implements NoticeChannel {
 
   /** @inheritDoc */
   waitForNotice(user: UserRef, ms: number): { promise: Promise<Notice | null>; cancel(): void } {
-    return this.hub.wait(user, ms);
+    const wait = this.hub.wait(user, ms);
+    if (!this.closing) this.subscription.follow(user.clientKey);
+    return wait;
   }
 
   /** @inheritDoc */
@@ -143,40 +127,20 @@ export class RedisNoticeChannel implements NoticeChannel {
   }
 
   /**
-   * Resolves pending waits with `null`, quits the subscriber connection (which drops its
-   * subscription) and, when the channel was given a URL, its own client. A client passed in stays
-   * open. Later `publish` and `ready` reject.
+   * Resolves pending waits with `null`, quits the subscriber (which drops its subscriptions) and,
+   * when the channel built its own client, that client. A client passed in stays open. Later
+   * `publish` and `ready` reject.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.hub.close();
-      await quit(this.subscriber);
+      await this.subscription.close();
       if (this.ownsClient) await quit(this.client);
     })();
     return this.closing;
   }
 
-  private subscribe(): void {
-    const attempt = this.subscriber.subscribe(this.channel).then(() => undefined);
-    this.subscribing = attempt;
-    attempt.then(
-      () => {
-        this.subscribed = true;
-        this.subscribing = undefined;
-      },
-      (error: unknown) => {
-        this.subscribing = undefined;
-        if (this.closing) return;
-        this.logger.warn(
-          { event: 'notice_subscribe_failed', err: error },
-          'Could not subscribe to notices; retrying on the next connection',
-        );
-      },
-    );
-  }
-
   private receive(channel: string, message: string): void {
-    if (channel !== this.channel) return;
     const notice = parseNotice(message);
     // Anything else on our channel is not ours to act on, nor worth more than a debug line.
     if (!notice) return this.logger.debug({ channel }, 'Ignored a malformed notice');

@@ -2,7 +2,6 @@
 
 import { Redlock } from '@sesamecare-oss/redlock';
 import type { Lock } from '@sesamecare-oss/redlock';
-import type { Redis } from 'ioredis';
 import { LockUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
@@ -13,16 +12,18 @@ import type { UserRef } from '../types';
 import { encodeAccountId, tenantTag } from '../store/user-key';
 import { type LockSubject, holdLock, lockedByOther, releaseLock } from './redlock-lock-hold';
 import { connectRedis, quit } from './redis-connection';
+import { type RedisClient, type RedisInput, isCluster } from './redis-input';
 
 /** Options of {@link RedlockRefreshLock}. Defaults are in {@link REDLOCK_REFRESH_LOCK_DEFAULTS}. */
 export interface RedlockRefreshLockOptions {
   /**
-   * An ioredis client, which the lock uses for lock commands and never closes; or a Redis URL,
-   * from which it creates a client of its own that {@link RedlockRefreshLock.close} quits. How
-   * long an unreachable Redis stalls a call is the client's business: set `commandTimeout` or a
-   * small `maxRetriesPerRequest` on it.
+   * An ioredis client (`Redis` or `Cluster`), which the lock uses for lock commands and never
+   * closes; or what to build one from (a URL, `{ cluster, options? }` or `{ sentinels, name }`),
+   * which {@link RedlockRefreshLock.close} quits. How long an unreachable Redis stalls a call is
+   * the client's business: set `commandTimeout` or a small `maxRetriesPerRequest` on it. Each lock
+   * is one key, so a Cluster needs nothing more.
    */
-  redis: Redis | string;
+  redis: RedisInput;
   /** Prefix of the lock keys. Default `DEFAULTS.keyPrefix` (`jtr:`). */
   keyPrefix?: string;
   /**
@@ -63,7 +64,7 @@ export const REDLOCK_REFRESH_LOCK_DEFAULTS = Object.freeze({
  */
 export class RedlockRefreshLock implements RefreshLock {
   readonly distributed = true;
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly ownsClient: boolean;
   private readonly redlock: Redlock;
   private readonly logger: Logger;
@@ -98,7 +99,8 @@ export class RedlockRefreshLock implements RefreshLock {
     const { client, owned } = connectRedis(options.redis, this.logger, 'Refresh lock');
     this.client = client;
     this.ownsClient = owned;
-    const db = this.client.options.db ?? 0;
+    // A Cluster has only database 0.
+    const db = isCluster(this.client) ? 0 : (this.client.options.db ?? 0);
     // Redlock's scripts SELECT its `db` setting (default 0) and accept only 0-15; without passing
     // the client's own database, the lock keys would silently land in database 0.
     if (!Number.isInteger(db) || db < 0 || db > 15) {

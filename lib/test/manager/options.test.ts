@@ -265,6 +265,22 @@ describe('createTokenManager options', () => {
       await expectOptionError({ ...required, redis }, 'redis');
     });
 
+    it.each([
+      [{}, 'redis must be a Redis URL'],
+      [{ host: '127.0.0.1' }, 'redis must be a Redis URL'],
+      [{ cluster: [] }, 'redis.cluster'],
+      [{ cluster: '127.0.0.1:7000' }, 'redis.cluster'],
+      [{ cluster: [7000], options: 'fast' }, 'redis.options'],
+      [{ sentinels: [], name: 'primary' }, 'redis.sentinels'],
+      [{ sentinels: [{ host: '127.0.0.1', port: 26379 }] }, 'redis.name'],
+      [{ sentinels: [{ host: '127.0.0.1', port: 26379 }], name: '' }, 'redis.name'],
+    ])(
+      'redis %p: cluster nodes and sentinels are checked before anything connects',
+      async (redis, option) => {
+        await expectOptionError({ ...required, redis }, option);
+      },
+    );
+
     it('a shared store with a distributed lock needs an encryptionKey', async () => {
       await expectOptionError(
         {

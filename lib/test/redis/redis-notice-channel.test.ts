@@ -256,7 +256,7 @@ describe('RedisNoticeChannel', () => {
       const server = await startRedisServer(port);
       cleanups.push(() => server.stop());
       // The channel's own listener re-subscribes on this event; the test's runs after it.
-      const subscriber = (a as unknown as { subscriber: Redis }).subscriber;
+      const subscriber = (a as unknown as { subscription: { subscriber: Redis } }).subscription.subscriber;
       if (subscriber.status !== 'ready') await new Promise((resolve) => subscriber.once('ready', resolve));
       await a.ready();
       const wait = a.waitForNotice(alice, 10_000);
