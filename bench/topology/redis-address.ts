@@ -20,16 +20,13 @@ const FAIL_FAST = { commandTimeout: 2_000, maxRetriesPerRequest: 2 } as const;
  * A client for `address`, for the token manager's `redis` option. A URL stays a URL: the manager
  * opens that client itself, as a vendor's app would. The caller closes what this returns.
  */
-export function connectRedis(address: RedisAddress, connectionName: string): string | Redis {
+export function connectRedis(address: RedisAddress, connectionName: string): string | Redis | Cluster {
   switch (address.kind) {
     case 'node':
       return address.url;
     case 'sentinel':
       return new IORedis({ sentinels: address.sentinels, name: address.name, connectionName, ...FAIL_FAST });
     case 'cluster':
-      // until the Redis types accept a Cluster (#13 item 1)
-      return new Cluster(address.nodes, {
-        redisOptions: { connectionName, ...FAIL_FAST },
-      }) as unknown as Redis;
+      return new Cluster(address.nodes, { redisOptions: { connectionName, ...FAIL_FAST } });
   }
 }

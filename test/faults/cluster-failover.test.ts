@@ -6,7 +6,7 @@
 // as current.
 
 import { randomUUID } from 'node:crypto';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { UserRef } from 'jira-token-rotation';
 import { type RedisCluster, startRedisCluster } from '../../support/redis-cluster';
 import { failFastCluster } from '../../support/redis-failover-clients';
@@ -98,8 +98,7 @@ describe('Redis Cluster failover: 3 primaries, 3 replicas, 2 app processes', () 
     const { users, onVictim } = await spreadUsers(masters, victim);
     client = new Cluster(cluster.startupNodes, failFastCluster());
     client.on('error', () => undefined);
-    // until the Redis types accept a Cluster (#13 item 1)
-    h = await createFailoverHarness(client as unknown as Redis, { cluster: cluster.startupNodes }, users);
+    h = await createFailoverHarness(client, { cluster: cluster.startupNodes }, users);
     await h.spawn(PROCESSES);
     return { victim, replica, onVictim };
   }

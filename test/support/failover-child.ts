@@ -28,11 +28,11 @@ const env = (name: string): string => {
 
 const send = (message: FailoverMessage): void => void process.send!(message);
 
-function connect(target: FailoverRedis): Redis {
+function connect(target: FailoverRedis): Redis | Cluster {
   if ('cluster' in target) {
     const cluster = new Cluster(target.cluster, failFastCluster());
     cluster.on('error', () => undefined);
-    return cluster as unknown as Redis; // until the Redis types accept a Cluster (#13 item 1)
+    return cluster;
   }
   const client = new IORedis(failFastSentinel(target.sentinels, target.name, target.commandTimeoutMs));
   client.on('error', () => undefined);

@@ -4,7 +4,7 @@
 // after the promotion, whether every chain still rotates hours later).
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   type TokenManager,
   type TokenStatsSnapshot,
@@ -94,7 +94,7 @@ export interface FailoverHarness {
  * @param target where each child connects its own client.
  */
 export async function createFailoverHarness(
-  redis: Redis,
+  redis: Redis | Cluster,
   target: FailoverRedis,
   users: UserRef[],
 ): Promise<FailoverHarness> {
