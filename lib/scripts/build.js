@@ -4,6 +4,7 @@
 // entries share one copy of every class (`instanceof` holds across them).
 'use strict';
 const { buildSync } = require('esbuild');
+const { rmSync } = require('node:fs');
 const { join } = require('node:path');
 const pkg = require('../package.json');
 
@@ -22,6 +23,9 @@ const common = {
   minify: true,
   logLevel: 'warning',
 };
+
+// A clean slate: a module deleted from src/ must not leave its old output behind to be packed.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 
 buildSync({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', external });
 buildSync({

@@ -30,9 +30,10 @@ export const FAILOVER_BUDGETS = {
   // loaded machine (that would put its chain in doubt, a fault of its own).
   requestTimeoutMs: 3_000,
   tokenRequestAttempts: 1,
-  leaseMs: 4_000,
-  lockTtlMs: 5_000,
+  // leaseMs and lockTtlMs: the package's defaults (6 s, heartbeat-renewed).
   noticeTimeoutMs: 200,
+  // The processes' clock is the simulator's, which Redis TIME knows nothing of: no offset to it.
+  clockSyncIntervalMs: 0,
   // The 30 s default wait, halved: a waiter still outlasts a failover (about 3 s here).
   waitTimeoutMs: 15_000,
 };

@@ -54,7 +54,12 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
 }
 
 async function clusterHarness(noticeTimeoutMs = 200): Promise<Harness> {
-  const h = await createHarness('redis', { redis: { cluster: cluster.startupNodes }, noticeTimeoutMs });
+  // The wait budget must cover a holder's rotation, a dead one's lease and one re-read (invariant 10).
+  const h = await createHarness('redis', {
+    redis: { cluster: cluster.startupNodes },
+    noticeTimeoutMs,
+    waitTimeoutMs: 30_000 + noticeTimeoutMs,
+  });
   closers.push(() => h.close());
   return h;
 }

@@ -79,9 +79,17 @@ test('writes paused on the primary of some tenants’ index shard: every user el
   ).flat();
   h = await createHarness('redis', {}, { sim: { accounts } });
   store = new RedisTokenStore({ redis: client, keyPrefix: h.keyPrefix, logger: h.logger });
-  const redis = client as unknown as Redis;
-  const manager = h.sibling({ redis, store, waitTimeoutMs: 5_000 });
-  const other = h.sibling({ redis, store, waitTimeoutMs: 5_000 });
+  // Users on the paused primary give up within 5 s; the budgets nest under it (invariant 10).
+  const budgets = {
+    requestTimeoutMs: 1_000,
+    tokenRequestAttempts: 1,
+    leaseMs: 2_000,
+    lockTtlMs: 2_000,
+    noticeTimeoutMs: 200,
+    waitTimeoutMs: 5_000,
+  };
+  const manager = h.sibling({ redis: client, store, ...budgets });
+  const other = h.sibling({ redis: client, store, ...budgets });
   await Promise.all([manager.ready(), other.ready()]);
 
   // 30 tenants of 2 users each, connected.
