@@ -47,6 +47,8 @@ async function main(): Promise<void> {
     fetch: probe.fetch,
     logger,
     now: clock.now,
+    // The worker's clock is the simulator's, which Redis TIME knows nothing of: no offset to it.
+    clockSyncIntervalMs: 0,
     ...(JSON.parse(process.env.MANAGER_OPTIONS ?? '{}') as Partial<TokenManagerOptions>),
   });
 
