@@ -106,8 +106,11 @@ describe('topologies: Redis commands counted per data node', () => {
           primaries: 3,
           replicas: 3,
         });
-        // One notice per rotation, sent to one node; the cluster bus carries it to the others.
-        expect(summary.primaryCalls.publish).toBe(3);
+        // One notice per rotation, sharded pub/sub on the primary of the tenant's slot; no plain
+        // PUBLISH, which the cluster bus would carry to every node.
+        expect(summary.primaryCalls.spublish).toBe(3);
+        expect(summary.primaryCalls.publish).toBeUndefined();
+        expect(summary.replicaCalls.spublish).toBeUndefined();
         expect(summary.replicaCalls.publish).toBeUndefined();
         expect(Object.keys(summary.primaryCalls).filter((command) => command.startsWith('cluster'))).toEqual(
           [],
