@@ -16,6 +16,8 @@ export interface SharedClockOptions {
   /** One `clock_skew` warning once the offset is larger than this. */
   skewWarningMs: number;
   logger: Logger;
+  /** Times the round trip; default `performance.now` (tests pass one that stands still). */
+  monotonic?: () => number;
 }
 
 /**
@@ -56,13 +58,13 @@ export class SharedClock {
 
   /** One measurement; a failure keeps the last offset and is logged at debug. */
   async sync(): Promise<void> {
-    const { source, local, skewWarningMs, logger } = this.options;
+    const { source, local, skewWarningMs, logger, monotonic = () => performance.now() } = this.options;
     if (!source) return;
     try {
       const sentLocal = local();
-      const sent = performance.now();
+      const sent = monotonic();
       const shared = await source();
-      const roundTrip = performance.now() - sent;
+      const roundTrip = monotonic() - sent;
       this.offset = Math.round(shared - (sentLocal + roundTrip / 2));
     } catch (error) {
       logger.debug(
