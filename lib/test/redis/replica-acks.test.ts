@@ -7,6 +7,8 @@ import { RedisTokenStore } from '../../src/redis/redis-token-store';
 import type { TokenRecord } from '../../src/types';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server';
 import { pollUntil } from '../../../support/poll-until';
+import { type Harness, createHarness } from '../../../test/support/manager-harness';
+import { holdNextAnswer } from '../../../test/support/sim-server';
 
 const user = { clientKey: 'tenant', accountId: 'alice' };
 const record: TokenRecord = {
@@ -92,5 +94,73 @@ describe('RedisTokenStore on a primary with a replica', () => {
     await s.compareAndSet(user, null, record);
     replica.pause();
     await expect(s.compareAndSet(user, null, record)).resolves.toBe(false);
+  });
+});
+
+describe('a rotation on a primary whose replica is frozen', () => {
+  let primary: RedisServer;
+  let replica: RedisServer;
+  let h: Harness | undefined;
+
+  beforeAll(async () => {
+    primary = await startRedisServer({ args: ['--repl-diskless-sync-delay', '0'] });
+    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+  });
+  beforeEach(() => replicaAcking(primary));
+  afterEach(async () => {
+    replica.resume();
+    await h?.close();
+    h = undefined;
+  });
+  afterAll(async () => {
+    await replica.stop();
+    await primary.stop();
+  });
+
+  test('is served from memory and not reported done until the replica acknowledges the result write', async () => {
+    h = await createHarness('redis', { replicaAckTimeoutMs: 100 }, { redisUrl: primary.url });
+    const { access_token: old } = await h.consent();
+    h.expire();
+    // The lease is acknowledged; the replica freezes while the token request is in flight.
+    const held = holdNextAnswer(h.probe);
+    const first = h.manager.getAccessToken(h.user);
+    await held.arrived;
+    replica.pause();
+    held.release();
+    const { accessToken: fresh } = await first;
+    expect(fresh).not.toBe(old);
+    expect(h.logger.events('settle_write_retrying')).toMatchObject([{ obj: { reason: 'not_durable' } }]);
+    // Not done: no rotation counted, no notice, and the pair is served from memory.
+    expect(h.manager.stats().rotationOutcomes.rotated).toBe(0);
+    expect((await h.manager.getAccessToken(h.user)).accessToken).toBe(fresh);
+    expect(h.logger.events('settle_write_landed')).toEqual([]);
+
+    replica.resume();
+    await h.logger.waitForEvent('settle_write_landed');
+    expect(h.manager.stats().rotationOutcomes).toMatchObject({ rotated: 1, lost_cas: 0 });
+    expect(await h.manager.status(h.user)).toMatchObject({ state: 'active' });
+    expect((await h.sibling().getAccessToken(h.user)).accessToken).toBe(fresh);
+    expect(h.server.sim.stats()).toMatchObject({
+      tokenRequests: 1,
+      rotations: 1,
+      leewayReuses: 0,
+      revocations: 0,
+    });
+  });
+
+  test('an unacknowledged lease is not held: no token request, a 503, the record put back', async () => {
+    h = await createHarness('redis', { replicaAckTimeoutMs: 100 }, { redisUrl: primary.url });
+    await h.consent();
+    h.expire();
+    replica.pause();
+    await expect(h.manager.getAccessToken(h.user)).rejects.toBeInstanceOf(NotDurableError);
+    expect(h.logger.events('lease_not_durable')).toHaveLength(1);
+    expect(h.server.sim.stats()).toMatchObject({ tokenRequests: 0, rotations: 0 });
+    replica.resume();
+    await replicaAcking(primary);
+    // Put back as it was read (not left `rotating`): the next request rotates at once.
+    expect(await h.manager.status(h.user)).toMatchObject({ state: 'active' });
+    await h.manager.getAccessToken(h.user);
+    expect(h.server.sim.stats()).toMatchObject({ tokenRequests: 1, rotations: 1, leewayReuses: 0 });
   });
 });
