@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import {
+  NotDurableError,
   type TokenManager,
   type TokenStatsSnapshot,
   type UserRef,
@@ -126,7 +127,20 @@ export async function createFailoverHarness(
   await manager.ready();
   for (const user of users) {
     const tokens = server.sim.consent(user.accountId);
-    await manager.save(user, tokens, SITE);
+    // A replica that has just synced can take up to a second to acknowledge its first writes
+    // (WAIT): a consent it did not acknowledge is saved again.
+    await pollUntil(
+      () =>
+        manager.save(user, tokens, SITE).then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof NotDurableError) return false;
+            throw error;
+          },
+        ),
+      'a consent the replicas acknowledge',
+      10_000,
+    );
   }
   // Every access token has expired: the burst rotates every user once.
   server.sim.clock.advance(HOUR + 1);
