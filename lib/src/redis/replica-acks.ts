@@ -75,7 +75,8 @@ export class ReplicaAcks {
 
 /** @throws TypeError unless `replicasToAck` is `'auto'` or a count and the timeout is positive. */
 export function checkReplicaAcks(replicasToAck: unknown, timeoutMs: unknown): void {
-  const count = typeof replicasToAck === 'number' && Number.isSafeInteger(replicasToAck) && replicasToAck >= 0;
+  const count =
+    typeof replicasToAck === 'number' && Number.isSafeInteger(replicasToAck) && replicasToAck >= 0;
   if (replicasToAck !== 'auto' && !count)
     throw new TypeError("replicasToAck must be 'auto' or a non-negative integer");
   // WAIT 0 would block for ever.
