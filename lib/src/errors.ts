@@ -83,6 +83,23 @@ export class StoreUnavailableError extends JiraTokenError {
   }
 }
 
+/**
+ * The store wrote, but fewer replicas than asked acknowledged the write in time (Redis `WAIT`): a
+ * failover may still lose it. A store that waits for replication throws it from a write that
+ * landed on the primary only; the writer treats the write as not done (DESIGN.md invariant 15).
+ */
+export class NotDurableError extends StoreUnavailableError {
+  constructor(
+    readonly acknowledged: number,
+    readonly required: number,
+  ) {
+    super(
+      `The token store wrote, but ${acknowledged} of ${required} replicas acknowledged it in time`,
+      UNAVAILABLE_RETRY_AFTER_SECONDS,
+    );
+  }
+}
+
 /** Atlassian rejected our client id or secret (`invalid_client`): a configuration alarm, no user is marked. */
 export class ClientCredentialsRejectedError extends JiraTokenError {
   constructor(retryAfterSeconds: number) {

@@ -52,6 +52,7 @@ export {
   UpstreamUnavailableError,
   LockUnavailableError,
   StoreUnavailableError,
+  NotDurableError,
   ClientCredentialsRejectedError,
   RecordUnreadableError,
   InvalidUserError,

@@ -120,14 +120,18 @@ async function main(): Promise<void> {
         return;
       case 'stop':
         stopping = true;
-        return void (running ?? Promise.resolve()).then(() =>
-          send({
-            type: 'stopped',
-            tallies,
-            stats: manager.stats(),
-            leaked: leakedSecrets(logger, probe.secrets),
-          }),
-        );
+        // Idle first: a rotated pair still held in memory (its write unconfirmed, or not yet
+        // acknowledged by a replica) is part of what this process has to finish.
+        return void (running ?? Promise.resolve())
+          .then(() => manager.whenIdle())
+          .then(() =>
+            send({
+              type: 'stopped',
+              tallies,
+              stats: manager.stats(),
+              leaked: leakedSecrets(logger, probe.secrets),
+            }),
+          );
     }
   });
   // Connected and subscribed before anything starts, so waiters wake on notices.

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import {
+  NotDurableError,
   type TokenManager,
   type TokenStatsSnapshot,
   type UserRef,
@@ -36,6 +37,9 @@ export const FAILOVER_BUDGETS = {
   clockSyncIntervalMs: 0,
   // The 30 s default wait, halved: a waiter still outlasts a failover (about 3 s here).
   waitTimeoutMs: 15_000,
+  // Every process reads the simulator's clock (moved an hour on between rounds); an offset to
+  // Redis TIME would undo those moves and leave every token fresh.
+  clockSyncIntervalMs: 0,
 };
 
 /**
@@ -124,7 +128,20 @@ export async function createFailoverHarness(
   await manager.ready();
   for (const user of users) {
     const tokens = server.sim.consent(user.accountId);
-    await manager.save(user, tokens, SITE);
+    // A replica that has just synced can take up to a second to acknowledge its first writes
+    // (WAIT): a consent it did not acknowledge is saved again.
+    await pollUntil(
+      () =>
+        manager.save(user, tokens, SITE).then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof NotDurableError) return false;
+            throw error;
+          },
+        ),
+      'a consent the replicas acknowledge',
+      10_000,
+    );
   }
   // Every access token has expired: the burst rotates every user once.
   server.sim.clock.advance(HOUR + 1);

@@ -73,7 +73,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const store: TokenStore =
     o.store ??
     (redis
-      ? new RedisTokenStore({ redis, keyPrefix: o.keyPrefix, logger })
+      ? new RedisTokenStore({
+          redis,
+          keyPrefix: o.keyPrefix,
+          logger,
+          replicasToAck: o.replicasToAck,
+          replicaAckTimeoutMs: o.replicaAckTimeoutMs,
+        })
       : new MemoryTokenStore({ logger }));
   const lock: RefreshLock =
     o.lock ??

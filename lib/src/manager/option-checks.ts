@@ -1,7 +1,7 @@
 // The checks behind resolveOptions: the nesting of the budgets, and the shapes of single values.
 
 import type { Registry } from 'prom-client';
-import type { ResolvedOptions, TokenManagerOptions } from './options';
+import { DAY_MS, INACTIVITY_EXPIRY_DAYS, type ResolvedOptions, type TokenManagerOptions } from './options';
 
 /** A lease or lock shorter than this would be renewed (every third of it) too often to keep up. */
 export const MIN_LEASE_MS = 300;
@@ -67,4 +67,29 @@ export function requireNonNegativeInteger(value: unknown, name: string): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(`${name} must be a non-negative integer (milliseconds or a count)`);
   }
+}
+
+/** Keep-alive must act before Atlassian's inactivity expiry, and the family settings must nest. */
+export function checkKeepAlive(resolved: ResolvedOptions): void {
+  const after = resolved.keepAliveAfterDays;
+  if (after !== false && !(isFiniteNumber(after) && after >= 0 && after < INACTIVITY_EXPIRY_DAYS)) {
+    throw new TypeError(
+      `keepAliveAfterDays must be false, 0 (both disable keep-alive) or a number of days below ${INACTIVITY_EXPIRY_DAYS}`,
+    );
+  }
+  requireNonNegativeInteger(resolved.keepAliveIntervalMs, 'keepAliveIntervalMs');
+  if (resolved.keepAliveIntervalMs > DAY_MS)
+    throw new TypeError('keepAliveIntervalMs must be at most a day (86400000)');
+  const rate = resolved.keepAliveRatePerSecond;
+  if (!isFiniteNumber(rate) || rate <= 0)
+    throw new TypeError('keepAliveRatePerSecond must be a positive number (rotations per second)');
+  const batch = resolved.keepAliveBatchSize;
+  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 10_000)
+    throw new TypeError('keepAliveBatchSize must be an integer from 1 to 10000');
+  const lifetime = resolved.familyLifetimeDays;
+  if (!isFiniteNumber(lifetime) || lifetime <= 0)
+    throw new TypeError('familyLifetimeDays must be a positive number of days');
+  const notice = resolved.reconnectNoticeDays;
+  if (!isFiniteNumber(notice) || notice < 0 || notice >= lifetime)
+    throw new TypeError('reconnectNoticeDays must be a number of days from 0 to below familyLifetimeDays');
 }

@@ -9,13 +9,14 @@ import type { TokenRequestEncoding } from '../oauth/oauth-client';
 import {
   checkBudgets,
   definedOnly,
-  isFiniteNumber,
+  checkKeepAlive,
   isRegistry,
   requireNonNegativeInteger,
   requireString,
   requireUrl,
 } from './option-checks';
 import { type RedisInput, assertRedisInput } from '../redis/redis-input';
+import { type ReplicasToAck, checkReplicaAcks } from '../redis/replica-acks';
 
 /** Options of {@link createTokenManager}. Defaults are in {@link DEFAULTS}. */
 export interface TokenManagerOptions {
@@ -138,6 +139,14 @@ export interface TokenManagerOptions {
   reconnectNoticeDays?: number;
   /** Prefix of every Redis key. Default `jtr:`. */
   keyPrefix?: string;
+  /**
+   * Replicas that must acknowledge the lease write and the result write (Redis `WAIT`) before a
+   * rotation goes on or counts as done; see DESIGN.md invariant 15. Default `'auto'`: 1 where the
+   * Redis primary (or a Cluster master) has replicas, 0 on a lone node.
+   */
+  replicasToAck?: ReplicasToAck;
+  /** How long each `WAIT` waits for the replicas. Default 500 (ms). */
+  replicaAckTimeoutMs?: number;
   /** A pino-compatible logger. Default: silent. */
   logger?: Logger;
   /**
@@ -192,6 +201,8 @@ export const DEFAULTS = Object.freeze({
   familyLifetimeDays: 365,
   reconnectNoticeDays: 14,
   keyPrefix: 'jtr:',
+  replicasToAck: 'auto' as ReplicasToAck,
+  replicaAckTimeoutMs: 500,
   clockSyncIntervalMs: 60_000,
   clockSkewWarningMs: 2_000,
 });
@@ -267,6 +278,7 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
   if (resolved.leaseMs + resolved.commitHorizonMs >= resolved.leewayMs - resolved.inDoubtSafetyMs)
     throw new TypeError('commitHorizonMs must be below leewayMs − inDoubtSafetyMs − leaseMs');
   checkKeepAlive(resolved);
+  checkReplicaAcks(resolved.replicasToAck, resolved.replicaAckTimeoutMs);
   if (typeof resolved.keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
   if (typeof resolved.fetch !== 'function')
     throw new TypeError('fetch must be a function (Node 20 has a global one)');
@@ -277,28 +289,4 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
     throw new TypeError('registry must be a prom-client Registry');
   }
   return resolved;
-}
-
-function checkKeepAlive(resolved: ResolvedOptions): void {
-  const after = resolved.keepAliveAfterDays;
-  if (after !== false && !(isFiniteNumber(after) && after >= 0 && after < INACTIVITY_EXPIRY_DAYS)) {
-    throw new TypeError(
-      `keepAliveAfterDays must be false, 0 (both disable keep-alive) or a number of days below ${INACTIVITY_EXPIRY_DAYS}`,
-    );
-  }
-  requireNonNegativeInteger(resolved.keepAliveIntervalMs, 'keepAliveIntervalMs');
-  if (resolved.keepAliveIntervalMs > DAY_MS)
-    throw new TypeError('keepAliveIntervalMs must be at most a day (86400000)');
-  const rate = resolved.keepAliveRatePerSecond;
-  if (!isFiniteNumber(rate) || rate <= 0)
-    throw new TypeError('keepAliveRatePerSecond must be a positive number (rotations per second)');
-  const batch = resolved.keepAliveBatchSize;
-  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 10_000)
-    throw new TypeError('keepAliveBatchSize must be an integer from 1 to 10000');
-  const lifetime = resolved.familyLifetimeDays;
-  if (!isFiniteNumber(lifetime) || lifetime <= 0)
-    throw new TypeError('familyLifetimeDays must be a positive number of days');
-  const notice = resolved.reconnectNoticeDays;
-  if (!isFiniteNumber(notice) || notice < 0 || notice >= lifetime)
-    throw new TypeError('reconnectNoticeDays must be a number of days from 0 to below familyLifetimeDays');
 }

@@ -2,7 +2,7 @@
 // lease is renewed by compare-and-set, so the lease can be short. A live holder keeps it; a dead
 // one loses it within `leaseMs`, and waiters take over (under the lock) seconds after a crash.
 
-import { LockUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors';
+import { LockUnavailableError, NotDurableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors';
 import type { Logger } from '../logger';
 import type { TokenRecord, UserRef } from '../types';
 import { errorName, who } from './log-context';
@@ -102,6 +102,9 @@ export class LeaseHeartbeat {
       this.lose('another write won the record');
       return 'lost';
     } catch (error) {
+      // Written on the primary, unacknowledged by the replicas (invariant 15): the settlement must
+      // expect it, but it proves nothing for a further request.
+      if (error instanceof NotDurableError) this.leased = renewed;
       if (now() < lease.until) return 'failed';
       this.lose('it ran out before a renewal succeeded', error);
       return 'lost';

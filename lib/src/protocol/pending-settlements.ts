@@ -32,7 +32,7 @@ export interface Settlement {
 
 /** What the retries need: the store, where they count and log, and the clocks. */
 export interface PendingSettlementsDeps {
-  records: Pick<RecordAccess, 'tryWrite' | 'get'>;
+  records: Pick<RecordAccess, 'tryWrite' | 'get' | 'confirm'>;
   logger: Logger;
   stats: Pick<TokenStats, 'settleWriteRetries'>;
   /** The clock the lease's `until` was set with. */
@@ -141,7 +141,7 @@ export class PendingSettlements {
   }
 
   private async retry(entry: Entry): Promise<void> {
-    const { user, expected, updated } = entry.settlement;
+    const { user } = entry.settlement;
     let pastLeaseLogged = false;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -151,11 +151,17 @@ export class PendingSettlements {
       }
       this.deps.stats.settleWriteRetries += 1;
       const outcome = await this.deps.records
-        .tryWrite(user, expected, updated)
+        .tryWrite(user, entry.settlement.expected, entry.settlement.updated)
         .catch((error: unknown) => error);
       if (!isOutcome(outcome)) return this.abandon(entry, attempt, outcome);
-      const won = outcome.kind === 'lost' ? await this.whoseWrite(entry) : outcome.kind;
-      if (won === 'written' || won === 'ours') {
+      let won = outcome.kind === 'lost' ? await this.whoseWrite(entry) : outcome.kind;
+      // Our write is in place, but a write the replicas do not hold may still vanish in a failover
+      // (invariant 15): it counts once they acknowledge it.
+      if (won === 'ours') {
+        const confirmed = await this.deps.records.confirm(user).catch(() => undefined);
+        won = confirmed?.kind === 'written' ? 'written' : 'unconfirmed';
+      }
+      if (won === 'written') {
         this.entries.delete(userId(user));
         this.deps.logger.info(
           { event: 'settle_write_landed', ...who(user), attempts: attempt, pendingMs: this.pendingMs(entry) },
@@ -167,7 +173,7 @@ export class PendingSettlements {
         this.entries.delete(userId(user));
         return entry.settlement.lost();
       }
-      if (!pastLeaseLogged && this.deps.now() >= (expected.lease?.until ?? 0)) {
+      if (!pastLeaseLogged && this.deps.now() >= (entry.settlement.expected.lease?.until ?? 0)) {
         // Writing on is still safe: a process that takes over must first win the lease by
         // compare-and-set on `expected`'s version, and then this write loses. Until then this pair
         // is the server's current one, and the only copy of it.
@@ -184,17 +190,29 @@ export class PendingSettlements {
    * After a write that may have landed without our learning it (a reply lost with the
    * connection), the next compare-and-set loses against our own write. The sealed ciphertext has
    * a random IV, so a record that carries it is ours. A read that fails cannot tell: retry.
+   *
+   * After a failover that lost unacknowledged writes (invariant 15), the record can be back at an
+   * earlier version of our own lease (a renewal that was lost): still ours to settle, so the pair
+   * is written next by compare-and-set on that version (`unconfirmed`: write again).
    */
-  private async whoseWrite({ settlement }: Entry): Promise<'ours' | 'theirs' | 'unconfirmed'> {
+  private async whoseWrite(entry: Entry): Promise<'ours' | 'theirs' | 'unconfirmed'> {
+    const { settlement } = entry;
     const current = await this.deps.records.get(settlement.user).catch(() => undefined);
     if (current === undefined) return 'unconfirmed';
-    const { updated } = settlement;
-    const ours =
-      current !== null &&
-      current.generation === updated.generation &&
-      current.version === updated.version &&
-      current.ciphertext === updated.ciphertext;
-    return ours ? 'ours' : 'theirs';
+    const { updated, expected } = settlement;
+    if (current === null || current.generation !== updated.generation) return 'theirs';
+    if (current.version === updated.version && current.ciphertext === updated.ciphertext) return 'ours';
+    const ourLease =
+      current.state === 'rotating' &&
+      current.lease?.fence === expected.lease?.fence &&
+      current.version < expected.version;
+    if (!ourLease) return 'theirs';
+    entry.settlement = {
+      ...settlement,
+      expected: current,
+      updated: { ...updated, version: current.version + 1 },
+    };
+    return 'unconfirmed';
   }
 
   private abandon(entry: Entry, attempts: number, error?: unknown): void {

@@ -2,7 +2,7 @@
 // are opened and sealed here, and nothing below the manager sees a raw store exception.
 
 import { DecryptionError, type TokenCipher } from '../store/token-cipher';
-import { JiraTokenError, RecordUnreadableError, StoreUnavailableError } from '../errors';
+import { JiraTokenError, NotDurableError, RecordUnreadableError, StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { ReportedStates } from './reported-states';
 import type { TokenStore } from '../store/token-store';
@@ -17,9 +17,9 @@ export interface OpenRecord {
 
 /**
  * Why a write's result is not known to have landed for good: the store failed (Redis cut, a
- * command timeout: it may or may not have written), or, reserved for a store that waits for
- * replication (issue #13's `WAIT`), it wrote but no replica acknowledged it, so a failover may
- * still lose it. Either way the writer keeps what it wrote and writes it again.
+ * command timeout: it may or may not have written), or it wrote but fewer replicas than asked
+ * acknowledged it (`WAIT`, invariant 15), so a failover may still lose it. Either way the writer
+ * keeps what it wrote and writes it again.
  */
 export type UnconfirmedReason = 'store_unavailable' | 'not_durable';
 
@@ -91,12 +91,18 @@ export class RecordAccess {
    * writer that keeps the record and writes it again (a settlement after the server rotated).
    */
   async tryWrite(user: UserRef, expected: RecordVersion | null, record: TokenRecord): Promise<WriteOutcome> {
-    try {
-      return { kind: (await this.write(user, expected, record)) ? 'written' : 'lost' };
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      return { kind: 'unconfirmed', reason: 'store_unavailable', error };
-    }
+    return outcomeOf(async () => ((await this.write(user, expected, record)) ? 'written' : 'lost'));
+  }
+
+  /**
+   * Waits for the replicas to hold the user's record as this process last wrote it, for a writer
+   * that found its own write in place after a write it could not confirm: `written` once they do.
+   */
+  async confirm(user: UserRef): Promise<WriteOutcome> {
+    return outcomeOf(async () => {
+      await guard(async () => this.store.waitForReplicas?.(user));
+      return 'written';
+    });
   }
 
   async delete(user: UserRef): Promise<boolean> {
@@ -109,6 +115,17 @@ export class RecordAccess {
 
   seal(user: UserRef, generation: string, secrets: TokenSecrets): string {
     return this.cipher.encrypt(user, generation, secrets);
+  }
+}
+
+/** A write's ending as an outcome: a store failure is `unconfirmed`, with why. */
+async function outcomeOf(write: () => Promise<'written' | 'lost'>): Promise<WriteOutcome> {
+  try {
+    return { kind: await write() };
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    const reason = error instanceof NotDurableError ? 'not_durable' : 'store_unavailable';
+    return { kind: 'unconfirmed', reason, error };
   }
 }
 

@@ -2,7 +2,7 @@
 // fenced lease by CAS, make ONE token request, and hand the answer to its settlement.
 
 import { randomBytes } from 'node:crypto';
-import { NotConnectedError, ReauthorizationRequiredError } from '../errors';
+import { NotConnectedError, NotDurableError, ReauthorizationRequiredError } from '../errors';
 import { fingerprint } from '../fingerprint';
 import { retriableAtOnce } from '../oauth/fetch-failure';
 import type { RefreshOutcome } from '../oauth/oauth-client';
@@ -135,7 +135,7 @@ export class Rotator {
       },
       inDoubt: baseline.inDoubt,
     };
-    if (!(await records.write(user, record, rotating))) return { kind: 'wait' };
+    if (!(await this.takeLease(user, record, rotating))) return { kind: 'wait' };
     if (record.state === 'rotating') this.book.noteInDoubt(user, 'holder_died');
     logger.debug(
       { event: 'rotation_started', ...who(user), refreshToken: fingerprint(secrets.refreshToken) },
@@ -157,6 +157,29 @@ export class Rotator {
       await lease.stop();
     }
     return this.settler.settle(user, lease.record, secrets, baseline, outcome);
+  }
+
+  /**
+   * Writes the lease. One the replicas did not acknowledge (invariant 15) is not safely held: a
+   * failover could bring back the record before it, and another process could then lease the
+   * same refresh token. So no token request is made: the record is put back as it was read (one
+   * more version, so the CAS stays fenced; best effort, unacknowledged too) and the caller gets the
+   * 503. A lease that survives anyway runs out like a dead holder's (nothing rotated).
+   */
+  private async takeLease(user: UserRef, record: TokenRecord, rotating: TokenRecord): Promise<boolean> {
+    try {
+      return await this.deps.records.write(user, record, rotating);
+    } catch (error) {
+      if (error instanceof NotDurableError) {
+        this.deps.logger.warn(
+          { event: 'lease_not_durable', ...who(user), acknowledged: error.acknowledged },
+          'The replicas did not acknowledge the rotation lease; not rotating',
+        );
+        const released = { ...record, version: rotating.version + 1 };
+        await this.deps.records.write(user, rotating, released).catch(() => false);
+      }
+      throw error;
+    }
   }
 
   /**

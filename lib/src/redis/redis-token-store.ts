@@ -23,6 +23,7 @@ import { RedisTokenIndexes } from './redis-token-indexes';
 import { type IndexRebuild, LegacyIndexMigration, rebuildIndexes } from './redis-index-rebuild';
 import { RedisTokenKeys } from './redis-token-keys';
 import { RedisTokenListings } from './redis-token-listings';
+import { ReplicaAcks, type ReplicasToAck, checkReplicaAcks } from './replica-acks';
 import { defineTokenStoreScripts, type TokenStoreScripts } from './redis-token-store-scripts';
 
 /** Options of {@link RedisTokenStore}. */
@@ -47,6 +48,14 @@ export interface RedisTokenStoreOptions {
    * index upkeep at most once a minute.
    */
   now?: () => number;
+  /**
+   * Replicas that must acknowledge each record write (Redis `WAIT`) before it counts as done; a
+   * write they do not acknowledge throws `NotDurableError`. Default `DEFAULTS.replicasToAck`
+   * (`'auto'`: 1 where the primary or a Cluster master has replicas, 0 on a lone node).
+   */
+  replicasToAck?: ReplicasToAck;
+  /** How long `WAIT` waits for them. Default `DEFAULTS.replicaAckTimeoutMs` (500). */
+  replicaAckTimeoutMs?: number;
 }
 
 /**
@@ -92,11 +101,15 @@ export class RedisTokenStore implements TokenStore {
   private readonly indexes: RedisTokenIndexes;
   private readonly listings: RedisTokenListings;
   private readonly migration: LegacyIndexMigration;
+  private readonly acks: ReplicaAcks;
 
   constructor(options: RedisTokenStoreOptions) {
     if (typeof options !== 'object' || options === null)
       throw new TypeError('RedisTokenStore needs { redis }');
     const { redis, keyPrefix = DEFAULTS.keyPrefix, logger = silentLogger, now = Date.now } = options;
+    const { replicasToAck = DEFAULTS.replicasToAck, replicaAckTimeoutMs = DEFAULTS.replicaAckTimeoutMs } =
+      options;
+    checkReplicaAcks(replicasToAck, replicaAckTimeoutMs);
     if (typeof (redis as Partial<Redis> | undefined)?.defineCommand !== 'function') {
       throw new TypeError('RedisTokenStore option redis must be an ioredis client or Cluster');
     }
@@ -113,6 +126,7 @@ export class RedisTokenStore implements TokenStore {
     this.redis = redis;
     this.scripts = defineTokenStoreScripts(redis);
     this.keys = new RedisTokenKeys(keyPrefix);
+    this.acks = new ReplicaAcks(redis, replicasToAck, replicaAckTimeoutMs);
     this.reader = new RedisRecordReader(redis, this.keys, logger);
     this.indexes = new RedisTokenIndexes(redis, this.scripts, this.keys, this.reader, logger, now);
     this.listings = new RedisTokenListings(redis, this.keys, this.reader, this.indexes, now);
@@ -146,8 +160,21 @@ export class RedisTokenStore implements TokenStore {
     // behind it. On one Redis it shares the connection with the caller's next write and unlock, so
     // it runs first; where it may not (Cluster nodes), the re-read after a removal covers the
     // reordering.
-    if (written) this.indexes.afterWrite(user, record);
-    return written;
+    if (!written) return false;
+    this.indexes.afterWrite(user, record);
+    // Invariant 15: only a write the replicas hold survives a failover.
+    await this.waitForReplicas(user);
+    return true;
+  }
+
+  /**
+   * Resolves once the replicas asked for hold every record write this store made on the user's
+   * node (Redis `WAIT` on that connection); throws `NotDurableError` when they do not
+   * acknowledge in time. A no-op when no replica is asked for.
+   */
+  async waitForReplicas(user: UserRef): Promise<void> {
+    assertUserRef(user);
+    await storeBoundary(() => this.acks.confirm(this.keys.record(user)));
   }
 
   /**

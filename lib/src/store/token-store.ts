@@ -64,6 +64,14 @@ export interface TokenStore {
    * come from one clock (DESIGN.md invariant 14). Optional: without it the offset is 0.
    */
   time?(): Promise<number>;
+  /**
+   * Resolves once the store's replicas hold every write this process made to the user's record,
+   * as far as the store waits for replication (`RedisTokenStore`: Redis `WAIT`); throws
+   * `NotDurableError` when they do not acknowledge in time. A store that waits for replication
+   * also waits in {@link TokenStore.compareAndSet} and throws `NotDurableError` from a write that
+   * landed unacknowledged (DESIGN.md invariant 15). Optional: a store without replicas needs none.
+   */
+  waitForReplicas?(user: UserRef): Promise<void>;
   /** Closes what the store opened itself (not a client it was given). */
   close?(): Promise<void>;
 }

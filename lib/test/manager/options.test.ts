@@ -253,6 +253,22 @@ describe('createTokenManager options', () => {
     });
   });
 
+  describe('replica acknowledgements', () => {
+    it.each([-1, 1.5, 'one', null])('replicasToAck %p', async (replicasToAck) => {
+      await expectOptionError({ ...required, replicasToAck }, 'replicasToAck');
+    });
+
+    // WAIT with a timeout of 0 blocks for ever.
+    it.each([0, -5, 2.5, '500'])('replicaAckTimeoutMs %p', async (replicaAckTimeoutMs) => {
+      await expectOptionError({ ...required, replicaAckTimeoutMs }, 'replicaAckTimeoutMs');
+    });
+
+    it.each([0, 2, 'auto'])('accepts replicasToAck %p', async (replicasToAck) => {
+      const manager = createTokenManager({ ...required, replicasToAck } as TokenManagerOptions);
+      await manager.close();
+    });
+  });
+
   describe('redis, store, lock and encryptionKey', () => {
     it.each(['http://x', 'https://redis.example.test', 'localhost:6379', 'not a url'])(
       'redis %p',

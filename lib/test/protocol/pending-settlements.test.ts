@@ -2,7 +2,7 @@
 // with backoff by the same compare-and-set until it lands or another writer wins. The retry loop
 // runs on an injected sleep, so each retry happens when the test says so.
 
-import { StoreUnavailableError } from '../../src/errors';
+import { NotDurableError, StoreUnavailableError } from '../../src/errors';
 import { TokenStats } from '../../src/metrics/token-stats';
 import { PendingSettlements, type Settlement } from '../../src/protocol/pending-settlements';
 import type { WriteOutcome } from '../../src/protocol/record-access';
@@ -37,7 +37,11 @@ const updated: TokenRecord = {
   ciphertext: 'v1.new',
 };
 
-function setup(writes: Array<WriteOutcome | Error>, stored: TokenRecord | null = null) {
+function setup(
+  writes: Array<WriteOutcome | Error>,
+  stored: TokenRecord | null = null,
+  confirms: WriteOutcome[] = [],
+) {
   const logger = captureLogger();
   const stats = new TokenStats();
   const sleeps: Array<{ ms: number; wake(): void }> = [];
@@ -50,6 +54,7 @@ function setup(writes: Array<WriteOutcome | Error>, stored: TokenRecord | null =
       return next;
     }),
     get: jest.fn(async () => stored),
+    confirm: jest.fn(async () => confirms.shift() ?? ({ kind: 'written' } as const)),
   };
   const pending = new PendingSettlements({
     records,
@@ -94,6 +99,7 @@ function setup(writes: Array<WriteOutcome | Error>, stored: TokenRecord | null =
     retry,
     sleeps,
     setNow: (at: number) => (now = at),
+    setStored: (record: TokenRecord | null) => (stored = record),
     setRandom: (r: number) => (random = r),
   };
 }
@@ -229,5 +235,64 @@ describe('PendingSettlements', () => {
       { level: 'error', obj: { attempts: 1, err: 'TypeError: a bug' } },
     ]);
     expect(t.pending.holds(user)).toBe(false);
+  });
+
+  describe('a write the replicas did not acknowledge (invariant 15)', () => {
+    const notDurable: Extract<WriteOutcome, { kind: 'unconfirmed' }> = {
+      kind: 'unconfirmed',
+      reason: 'not_durable',
+      error: new NotDurableError(0, 1),
+    };
+
+    test('is not done while our write sits on the primary unacknowledged; done once WAIT confirms it', async () => {
+      const lost = { kind: 'lost' } as const;
+      const t = setup([lost, lost], updated, [notDurable, { kind: 'written' }]);
+      t.pending.keep(t.settlement, notDurable);
+      expect(t.logger.events('settle_write_retrying')).toMatchObject([
+        { level: 'warn', obj: { reason: 'not_durable' } },
+      ]);
+      await t.retry();
+      expect(t.records.confirm).toHaveBeenCalledTimes(1);
+      expect(t.landed).not.toHaveBeenCalled();
+      expect(t.pending.tokenFor(user)?.accessToken).toBe('at-new');
+      await t.retry();
+      expect(t.records.confirm).toHaveBeenCalledTimes(2);
+      expect(t.landed).toHaveBeenCalledTimes(1);
+      expect(t.lost).not.toHaveBeenCalled();
+      expect(t.pending.holds(user)).toBe(false);
+    });
+
+    test('a failover back to the lease: the pair is written again by the same compare-and-set', async () => {
+      const t = setup([{ kind: 'written' }], rotating);
+      t.pending.keep(t.settlement, notDurable);
+      await t.retry();
+      expect(t.records.tryWrite.mock.calls).toEqual([[user, rotating, updated]]);
+      expect(t.records.confirm).not.toHaveBeenCalled();
+      expect(t.landed).toHaveBeenCalledTimes(1);
+    });
+
+    test('a failover back to an earlier renewal of our lease: written again on that version', async () => {
+      const renewedBefore: TokenRecord = { ...rotating, version: 3 };
+      const t = setup([{ kind: 'lost' }, { kind: 'written' }], renewedBefore);
+      t.pending.keep(t.settlement, notDurable);
+      await t.retry();
+      expect(t.landed).not.toHaveBeenCalled();
+      expect(t.lost).not.toHaveBeenCalled();
+      expect(t.pending.tokenFor(user)?.accessToken).toBe('at-new');
+      await t.retry();
+      expect(t.records.tryWrite.mock.calls[1]).toEqual([user, renewedBefore, { ...updated, version: 4 }]);
+      expect(t.landed).toHaveBeenCalledTimes(1);
+      expect(t.lost).not.toHaveBeenCalled();
+    });
+
+    test('a record of another lease is not ours to write', async () => {
+      const other: TokenRecord = { ...rotating, version: 3, lease: { ...rotating.lease!, fence: 'other' } };
+      const t = setup([{ kind: 'lost' }], other);
+      t.pending.keep(t.settlement, notDurable);
+      await t.retry();
+      expect(t.lost).toHaveBeenCalledTimes(1);
+      expect(t.landed).not.toHaveBeenCalled();
+      expect(t.pending.holds(user)).toBe(false);
+    });
   });
 });
