@@ -37,9 +37,6 @@ export const FAILOVER_BUDGETS = {
   clockSyncIntervalMs: 0,
   // The 30 s default wait, halved: a waiter still outlasts a failover (about 3 s here).
   waitTimeoutMs: 15_000,
-  // Every process reads the simulator's clock (moved an hour on between rounds); an offset to
-  // Redis TIME would undo those moves and leave every token fresh.
-  clockSyncIntervalMs: 0,
 };
 
 /**
