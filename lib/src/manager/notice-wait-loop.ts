@@ -11,7 +11,12 @@ import {
 import { logLeaseHeldElsewhere, who } from '../protocol/log-context';
 import { type OpenRecord, tokenOf } from '../protocol/record-access';
 import { assessRecord } from '../protocol/record-assessment';
-import { type RotationResult, RotationFailedError, backgroundOf, inDoubtError } from '../protocol/rotation-result';
+import {
+  type RotationResult,
+  RotationFailedError,
+  backgroundOf,
+  inDoubtError,
+} from '../protocol/rotation-result';
 import type { Rotator } from '../protocol/rotator';
 import type { AccessToken, UserRef } from '../types';
 import type { AccessTokenCache } from './access-token-cache';

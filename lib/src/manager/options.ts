@@ -102,9 +102,11 @@ export interface TokenManagerOptions {
    */
   commitHorizonMs?: number;
   /**
-   * A request meeting an in-doubt chain whose last token request failed less than this ago gets
-   * a 503 with Retry-After at once, instead of another request to a failing endpoint (the
-   * sweeper keeps retrying at its own pace). Default 5 000; 0 retries on every request.
+   * No request retries an in-doubt chain (or, after its own failed attempt, any chain) sooner
+   * than this after the last failed token request, so a failing endpoint is not hammered (the
+   * sweeper keeps retrying at its own pace). A request whose wait budget covers the rest waits
+   * for the recovery; otherwise it gets a 503 with Retry-After at once. Default 5 000; 0 retries
+   * on every request.
    */
   inDoubtRetryMs?: number;
   /**

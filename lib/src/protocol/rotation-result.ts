@@ -78,5 +78,8 @@ export class RotationFailedError extends UpstreamUnavailableError {
  * failed moments ago, or its own attempt left it so.
  */
 export function inDoubtError(retryAfterMs: number): RotationFailedError {
-  return new RotationFailedError('The Jira token refresh did not complete; it is being recovered', retryAfterMs);
+  return new RotationFailedError(
+    'The Jira token refresh did not complete; it is being recovered',
+    retryAfterMs,
+  );
 }

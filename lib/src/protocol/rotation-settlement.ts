@@ -1,11 +1,7 @@
 // Step 7's second half: the holder settles the record by what the token endpoint's answer means
 // (DESIGN.md invariants 3 and 4), then tells every process.
 
-import {
-  ClientCredentialsRejectedError,
-  NotConnectedError,
-  ReauthorizationRequiredError,
-} from '../errors';
+import { ClientCredentialsRejectedError, NotConnectedError, ReauthorizationRequiredError } from '../errors';
 import { fingerprint } from '../fingerprint';
 import type { RefreshOutcome } from '../oauth/oauth-client';
 import type { RotationOutcome } from '../metrics/token-stats';
