@@ -68,7 +68,7 @@ export class NoticeWaitLoop {
             expiryMarginMs: settings.expiryMarginMs,
             refreshAheadMs: settings.refreshAheadMs,
             inDoubtRetryMs: settings.inDoubtRetryMs,
-            waitBudgetMs: budgetLeft(),
+            ...(settings.rideThroughFailures ? { waitBudgetMs: budgetLeft() } : {}),
           });
           if (assessment.action === 'reauthorize') throw new ReauthorizationRequiredError();
           // Step 8: a retry comes soon (the next recovery, or this request's own once the pacing
@@ -89,7 +89,7 @@ export class NoticeWaitLoop {
             if (attempt instanceof RotationFailedError) {
               // Invariant 15: at most one token request per inDoubtRetryMs from this request.
               const pause = Math.max(attempt.retryAfterMs, settings.inDoubtRetryMs);
-              if (pause > budgetLeft()) throw attempt;
+              if (!settings.rideThroughFailures || pause > budgetLeft()) throw attempt;
               failed = attempt;
               // An in-doubt chain is paced by its record; a refusal that left it active, from here.
               if (attempt.failedAt !== undefined) ownRetryAt = attempt.failedAt + settings.inDoubtRetryMs;
