@@ -47,6 +47,8 @@ export const WORKER_OPTIONS = Object.freeze({
   // and test/faults/late-commit.test.ts proves the horizon itself.
   commitHorizonMs: 0,
   clockSyncIntervalMs: 0,
+  // A burst rides through a rotation that failed: the sweeper's recovery serves it (invariant 16).
+  rideThroughFailures: true,
 });
 
 export interface ChaosOptions {

@@ -156,6 +156,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       familyLifetimeMs: o.familyLifetimeDays * DAY_MS,
       reconnectNoticeMs: o.reconnectNoticeDays * DAY_MS,
       waitTimeoutMs: o.waitTimeoutMs,
+      rideThroughFailures: o.rideThroughFailures,
       noticeTimeoutMs: o.noticeTimeoutMs,
     },
     keepAlive: {

@@ -9,9 +9,14 @@ import {
   StoreUnavailableError,
 } from '../errors';
 import { logLeaseHeldElsewhere, who } from '../protocol/log-context';
-import { tokenOf } from '../protocol/record-access';
+import { type OpenRecord, tokenOf } from '../protocol/record-access';
 import { assessRecord } from '../protocol/record-assessment';
-import { type RotationResult, backgroundOf, inDoubtError } from '../protocol/rotation-result';
+import {
+  type RotationResult,
+  RotationFailedError,
+  backgroundOf,
+  inDoubtError,
+} from '../protocol/rotation-result';
 import type { Rotator } from '../protocol/rotator';
 import type { AccessToken, UserRef } from '../types';
 import type { AccessTokenCache } from './access-token-cache';
@@ -32,12 +37,17 @@ export class NoticeWaitLoop {
 
   /** Steps 3–8 of the flow, looping until a token, a verdict, or the wait budget runs out. */
   async load(user: UserRef, id: string, rejected: string | undefined): Promise<AccessToken> {
-    const { records, lock, notices, settings, now } = this.deps;
+    const { records, notices, settings, now } = this.deps;
     const epoch = this.cache.beginLoad(id);
     const giveUpAt = performance.now() + settings.waitTimeoutMs;
     let waitLogged = false;
     // Set at the first wait for another holder; the whole wait is observed once, however it ends.
     let waitingSince: number | undefined;
+    // This request's own token request failed: it leaves the next attempt to others (a waiter, the
+    // sweeper) until `ownRetryAt` on the shared clock, and answers with `failed` if its budget ends.
+    let failed: RotationFailedError | undefined;
+    let ownRetryAt = -Infinity;
+    const budgetLeft = (): number => giveUpAt - performance.now();
     try {
       for (;;) {
         const held = this.heldPair(user, rejected);
@@ -58,9 +68,13 @@ export class NoticeWaitLoop {
             expiryMarginMs: settings.expiryMarginMs,
             refreshAheadMs: settings.refreshAheadMs,
             inDoubtRetryMs: settings.inDoubtRetryMs,
+            ...(settings.rideThroughFailures ? { waitBudgetMs: budgetLeft() } : {}),
           });
           if (assessment.action === 'reauthorize') throw new ReauthorizationRequiredError();
-          if (assessment.action === 'backoff') throw inDoubtError(assessment.retryAfterMs);
+          // Step 8: a retry comes soon (the next recovery, or this request's own once the pacing
+          // or the commit horizon has passed): ride through it while the budget lasts.
+          if (assessment.action === 'backoff' && !assessment.rideThrough)
+            throw inDoubtError(assessment.retryAfterMs);
           if (assessment.action === 'use') {
             this.background.start(user, backgroundOf(assessment));
             return this.remember(id, epoch, tokenOf(read.record, read.secrets!.accessToken));
@@ -69,10 +83,18 @@ export class NoticeWaitLoop {
             waitLogged = true;
             logLeaseHeldElsewhere(this.deps.logger, user);
           }
-          if (assessment.action !== 'wait') {
-            const attempt = await lock.tryWithLock(user, (signal) =>
-              this.rotator.runUnderLock(user, { rejected }, signal, read),
-            );
+          const paced = now() < ownRetryAt;
+          if ((assessment.action === 'refresh' || assessment.action === 'recover') && !paced) {
+            const attempt = await this.attempt(user, rejected, read);
+            if (attempt instanceof RotationFailedError) {
+              // Invariant 16: at most one token request per inDoubtRetryMs from this request.
+              const pause = Math.max(attempt.retryAfterMs, settings.inDoubtRetryMs);
+              if (!settings.rideThroughFailures || pause > budgetLeft()) throw attempt;
+              failed = attempt;
+              // An in-doubt chain is paced by its record; a refusal that left it active, from here.
+              if (attempt.failedAt !== undefined) ownRetryAt = attempt.failedAt + settings.inDoubtRetryMs;
+              continue;
+            }
             if (attempt.acquired && attempt.value.kind === 'token')
               return this.fromRotation(user, id, epoch, attempt.value);
             if (!attempt.acquired && read.record.state === 'rotating' && assessment.action === 'recover') {
@@ -85,7 +107,8 @@ export class NoticeWaitLoop {
               );
             }
           }
-          if (performance.now() >= giveUpAt) {
+          if (budgetLeft() <= 0) {
+            if (failed) throw failed;
             throw new LockUnavailableError(
               'Timed out waiting for another process to refresh the Jira token',
               1,
@@ -106,6 +129,25 @@ export class NoticeWaitLoop {
       if (waitingSince !== undefined)
         this.deps.observer.lockWaited((performance.now() - waitingSince) / 1000);
       this.cache.endLoad(id);
+    }
+  }
+
+  /**
+   * Step 5: one rotation under the lock. A failed token request that may be retried soon comes
+   * back as its error rather than thrown, so the caller can ride through it.
+   */
+  private async attempt(
+    user: UserRef,
+    rejected: string | undefined,
+    read: OpenRecord,
+  ): Promise<{ acquired: true; value: RotationResult } | { acquired: false } | RotationFailedError> {
+    try {
+      return await this.deps.lock.tryWithLock(user, (signal) =>
+        this.rotator.runUnderLock(user, { rejected }, signal, read),
+      );
+    } catch (error) {
+      if (error instanceof RotationFailedError) return error;
+      throw error;
     }
   }
 

@@ -103,11 +103,20 @@ export interface TokenManagerOptions {
    */
   commitHorizonMs?: number;
   /**
-   * A request meeting an in-doubt chain whose last token request failed less than this ago gets
-   * a 503 with Retry-After at once, instead of another request to a failing endpoint (the
-   * sweeper keeps retrying at its own pace). Default 5 000; 0 retries on every request.
+   * No request retries an in-doubt chain (or, after its own failed attempt, any chain) sooner
+   * than this after the last failed token request, so a failing endpoint is not hammered (the
+   * sweeper keeps retrying at its own pace). With `rideThroughFailures`, a request whose wait
+   * budget covers the rest waits for the recovery; otherwise it gets a 503 with Retry-After at
+   * once. Default 5 000; 0 retries on every request.
    */
   inDoubtRetryMs?: number;
+  /**
+   * A request whose chain is in doubt, or whose own token request failed in a way a retry may
+   * mend soon, waits (within `waitTimeoutMs`) for the recovery by the sweeper, another request,
+   * or itself once `inDoubtRetryMs` or the commit horizon has passed, instead of answering 503 at
+   * once; it answers 503 only when its wait budget would run out first. Default false.
+   */
+  rideThroughFailures?: boolean;
   /**
    * How often each process's recovery sweeper looks for in-doubt records, and (with `redis`)
    * checks that the Redis store still holds its marker key, i.e. has not lost its records.
@@ -194,6 +203,7 @@ export const DEFAULTS = Object.freeze({
   commitHorizonMs: 60_000,
   recoveryIntervalMs: 5_000,
   inDoubtRetryMs: 5_000,
+  rideThroughFailures: false,
   keepAliveAfterDays: 30 as number | false,
   keepAliveIntervalMs: 3_600_000,
   keepAliveRatePerSecond: 2,
@@ -280,6 +290,8 @@ export function resolveOptions(options: TokenManagerOptions, fallbackLogger: Log
   checkKeepAlive(resolved);
   checkReplicaAcks(resolved.replicasToAck, resolved.replicaAckTimeoutMs);
   if (typeof resolved.keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
+  if (typeof resolved.rideThroughFailures !== 'boolean')
+    throw new TypeError('rideThroughFailures must be a boolean');
   if (typeof resolved.fetch !== 'function')
     throw new TypeError('fetch must be a function (Node 20 has a global one)');
   if (typeof resolved.now !== 'function')

@@ -17,6 +17,8 @@ import type { PacerClock } from './rate-pacer';
 /** The rotator's settings, and the manager's own waits and family windows. */
 export type ManagerSettings = RotatorSettings & {
   waitTimeoutMs: number;
+  /** A request waits for the recovery of a failed rotation inside its budget (invariant 15). */
+  rideThroughFailures: boolean;
   noticeTimeoutMs: number;
   familyLifetimeMs: number;
   reconnectNoticeMs: number;

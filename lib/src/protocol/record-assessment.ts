@@ -14,12 +14,14 @@ export type Assessment =
   /** The chain is in doubt (or its holder died) and the access token cannot be used. */
   | { action: 'recover' }
   /**
-   * In doubt, unusable, and a token request for it failed less than `inDoubtRetryMs` ago: a
-   * request answers 503 at once rather than hammer a failing endpoint; the sweeper still retries.
-   * With `commitHorizon`, the last request may still reach the server until `retryAfterMs` from
-   * now (`inDoubt.retryNotBefore`): nobody retries before then, not even the sweeper.
+   * In doubt, unusable, and a token request for it failed less than `inDoubtRetryMs` ago: no
+   * request retries before `retryAfterMs` from now, so a failing endpoint is not hammered; the
+   * sweeper still retries. With `commitHorizon`, the last request may still reach the server
+   * until then (`inDoubt.retryNotBefore`): nobody retries before it, not even the sweeper.
+   * `rideThrough`: the retry comes inside the request's wait budget, so it waits for the notice
+   * of the recovery (or makes it itself once allowed) instead of answering 503 at once.
    */
-  | { action: 'backoff'; retryAfterMs: number; commitHorizon?: true }
+  | { action: 'backoff'; retryAfterMs: number; commitHorizon?: true; rideThrough?: true }
   /** Another holder's lease is alive: wait for its notice. */
   | { action: 'wait' }
   /** The chain is gone; only a new consent helps. */
@@ -37,6 +39,8 @@ export interface AssessmentInput {
   refreshAheadMs?: number;
   /** Minimum time between token requests for an in-doubt chain made on behalf of requests. */
   inDoubtRetryMs?: number;
+  /** What is left of the request's wait budget; absent for the holder and background work. */
+  waitBudgetMs?: number;
 }
 
 /**
@@ -74,6 +78,13 @@ export function isFresh(
 
 export function assessRecord(input: AssessmentInput): Assessment {
   const { record, secrets, rejected, now, expiryMarginMs, refreshAheadMs = 0, inDoubtRetryMs = 0 } = input;
+  // A retry that comes before the request's wait budget runs out is waited for, not answered 503.
+  const backoff = (retryAfterMs: number, commitHorizon?: true): Assessment => ({
+    action: 'backoff',
+    retryAfterMs,
+    ...(commitHorizon ? { commitHorizon } : {}),
+    ...(input.waitBudgetMs !== undefined && retryAfterMs <= input.waitBudgetMs ? { rideThrough: true } : {}),
+  });
   if (record.state === 'reauthorization_required' || !secrets) return { action: 'reauthorize' };
   const usable = secrets.accessToken !== rejected && isFresh(record, now, expiryMarginMs);
   switch (record.state) {
@@ -96,13 +107,11 @@ export function assessRecord(input: AssessmentInput): Assessment {
       const horizon = record.inDoubt?.retryNotBefore;
       if (horizon !== undefined && horizon > now) {
         if (usable) return { action: 'use', recover: false, refreshAhead: false };
-        return { action: 'backoff', retryAfterMs: horizon - now, commitHorizon: true };
+        return backoff(horizon - now, true);
       }
       if (usable) return { action: 'use', recover: true, refreshAhead: false };
       const nextAttemptAt = (record.inDoubt?.lastAttemptAt ?? -Infinity) + inDoubtRetryMs;
-      return nextAttemptAt > now
-        ? { action: 'backoff', retryAfterMs: nextAttemptAt - now }
-        : { action: 'recover' };
+      return nextAttemptAt > now ? backoff(nextAttemptAt - now) : { action: 'recover' };
     }
   }
 }

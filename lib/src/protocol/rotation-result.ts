@@ -57,12 +57,29 @@ export function retryAfterSeconds(ms: number): number {
 }
 
 /**
+ * The 503 of a token request that failed for this chain and may be retried soon: the endpoint
+ * refused without rotating, or the chain is in doubt. `retryAfterMs` is when a retry may come at
+ * the earliest; a request still inside its wait budget rides through it instead of answering.
+ * `failedAt` (shared clock) is set when the record does not pace the next attempt itself (a
+ * refusal that left the chain active): the request then paces its own by `inDoubtRetryMs`.
+ */
+export class RotationFailedError extends UpstreamUnavailableError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    readonly failedAt?: number,
+  ) {
+    super(message, retryAfterSeconds(retryAfterMs));
+  }
+}
+
+/**
  * The 503 of a request whose chain is in doubt and being recovered: it met one whose last attempt
  * failed moments ago, or its own attempt left it so.
  */
-export function inDoubtError(retryAfterMs: number): UpstreamUnavailableError {
-  return new UpstreamUnavailableError(
+export function inDoubtError(retryAfterMs: number): RotationFailedError {
+  return new RotationFailedError(
     'The Jira token refresh did not complete; it is being recovered',
-    retryAfterSeconds(retryAfterMs),
+    retryAfterMs,
   );
 }

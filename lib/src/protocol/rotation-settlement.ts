@@ -1,12 +1,7 @@
 // Step 7's second half: the holder settles the record by what the token endpoint's answer means
 // (DESIGN.md invariants 3 and 4), then tells every process.
 
-import {
-  ClientCredentialsRejectedError,
-  NotConnectedError,
-  ReauthorizationRequiredError,
-  UpstreamUnavailableError,
-} from '../errors';
+import { ClientCredentialsRejectedError, NotConnectedError, ReauthorizationRequiredError } from '../errors';
 import { fingerprint } from '../fingerprint';
 import type { RefreshOutcome } from '../oauth/oauth-client';
 import type { RotationOutcome } from '../metrics/token-stats';
@@ -16,7 +11,7 @@ import type { Baseline, InDoubtBook } from './in-doubt-book';
 import { publishNotice, who } from './log-context';
 import type { PendingSettlements } from './pending-settlements';
 import { tokenOf } from './record-access';
-import { type RotationResult, inDoubtError, retryAfterSeconds } from './rotation-result';
+import { type RotationResult, RotationFailedError, inDoubtError, retryAfterSeconds } from './rotation-result';
 import type { RotatorDeps } from './rotator-deps';
 
 /** Settles a rotation whose lease this holder won; one settlement per token request answered. */
@@ -144,6 +139,7 @@ export class RotationSettler {
 
       case 'not_sent': // every attempt failed before reaching the server: nothing rotated
       case 'not_rotated': {
+        const failedAt = now();
         if (!(await records.write(user, rotating, next(this.book.attempted(baseline)))))
           return this.lostCas(user);
         this.ended('not_rotated');
@@ -152,9 +148,10 @@ export class RotationSettler {
           'The token endpoint refused without rotating',
         );
         await this.publish(user, 'rotated');
-        throw new UpstreamUnavailableError(
+        throw new RotationFailedError(
           'Atlassian could not refresh the Jira token; try again shortly',
-          retryAfter,
+          settings.recoveryIntervalMs,
+          failedAt,
         );
       }
 

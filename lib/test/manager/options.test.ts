@@ -248,6 +248,10 @@ describe('createTokenManager options', () => {
       await expectOptionError({ ...required, [option]: value }, option);
     });
 
+    it('rideThroughFailures must be a boolean', async () => {
+      await expectOptionError({ ...required, rideThroughFailures: 'yes' }, 'rideThroughFailures');
+    });
+
     it('keyPrefix must be a string', async () => {
       await expectOptionError({ ...required, keyPrefix: 7 }, 'keyPrefix');
     });

@@ -161,8 +161,8 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     expect(h.server.sim.stats()).toMatchObject({ rotations: 2, revocations: 0 });
   });
 
-  test('a request meeting a chain whose attempt just failed gets a 503 at once; after inDoubtRetryMs it retries', async () => {
-    await open({ tokenRequestAttempts: 1 });
+  test('when inDoubtRetryMs outlasts the wait budget, a failed attempt answers 503 at once, and so does the next request; after it, a request retries', async () => {
+    await open({ tokenRequestAttempts: 1, inDoubtRetryMs: 60_000, rideThroughFailures: true });
     await h.consent();
     h.server.sim.scriptOutcomes(['server_error']);
     h.expire();
@@ -170,9 +170,9 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
     expect(h.probe.tokenRequests).toBe(1);
     const paced = await h.manager.getAccessToken(h.user).catch((e: unknown) => e);
     expect(paced).toBeInstanceOf(UpstreamUnavailableError);
-    expect(paced).toMatchObject({ status: 503, retryAfterSeconds: 5 });
+    expect(paced).toMatchObject({ status: 503, retryAfterSeconds: 60 });
     expect(h.probe.tokenRequests).toBe(1);
-    h.server.sim.clock.advance(5_000);
+    h.server.sim.clock.advance(60_000);
     await expect(h.manager.getAccessToken(h.user)).resolves.toHaveProperty('accessToken');
     expect(h.probe.tokenRequests).toBe(2);
     expect(h.manager.stats()).toMatchObject({
@@ -180,6 +180,27 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
       inDoubt: expect.objectContaining({ server_error: 1 }),
     });
     expect(h.server.sim.stats()).toMatchObject({ rotations: 1, revocations: 0 });
+  });
+
+  test('a burst whose first token request answers 500 twice rides through: once inDoubtRetryMs has passed one call recovers, and every call gets the token', async () => {
+    await open({ rideThroughFailures: true });
+    await h.consent();
+    h.server.sim.scriptOutcomes(['server_error', 'server_error']);
+    h.expire();
+    const burst = Array.from({ length: 20 }, () => h.manager.getAccessToken(h.user));
+    await h.logger.waitForEvent('in_doubt');
+    // The chain is in doubt and paced: no call retries before inDoubtRetryMs, and none answers.
+    expect(h.probe.tokenRequests).toBe(2);
+    h.server.sim.clock.advance(5_000);
+    const tokens = await Promise.all(burst);
+    expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
+    expect(h.probe.secrets.has(tokens[0].accessToken)).toBe(true);
+    expect(h.probe.tokenRequests).toBe(3);
+    expect(h.manager.stats()).toMatchObject({
+      recoveries: 1,
+      inDoubt: expect.objectContaining({ server_error: 1 }),
+    });
+    expect(h.server.sim.stats()).toMatchObject({ rotations: 1, leewayReuses: 0, revocations: 0 });
   });
 
   test('a response without refresh_token is recovered, and the chain survives the next hour', async () => {

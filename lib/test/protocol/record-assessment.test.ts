@@ -226,6 +226,26 @@ describe('pacing retries of an in-doubt chain', () => {
     expect(assess(NOW - 5_000)).toEqual({ action: 'recover' });
     expect(assess(undefined)).toEqual({ action: 'recover' });
   });
+
+  const assessWithin = (waitBudgetMs: number) =>
+    assessRecord({
+      record: inDoubtRecord(NOW - 1_000),
+      secrets,
+      now: NOW,
+      expiryMarginMs: 60_000,
+      inDoubtRetryMs: 5_000,
+      waitBudgetMs,
+    });
+
+  it('a request whose wait budget covers the rest of the pacing rides through the backoff', () => {
+    expect(assessWithin(30_000)).toEqual({ action: 'backoff', retryAfterMs: 4_000, rideThrough: true });
+    expect(assessWithin(4_000)).toEqual({ action: 'backoff', retryAfterMs: 4_000, rideThrough: true });
+  });
+
+  it('a request whose wait budget ends first backs off at once', () => {
+    expect(assessWithin(3_999)).toEqual({ action: 'backoff', retryAfterMs: 4_000 });
+    expect(assessWithin(0)).toEqual({ action: 'backoff', retryAfterMs: 4_000 });
+  });
 });
 
 describe('the commit horizon of an in-doubt chain (inDoubt.retryNotBefore)', () => {
@@ -267,6 +287,25 @@ describe('the commit horizon of an in-doubt chain (inDoubt.retryNotBefore)', () 
     expect(assessAt(HORIZON, 'fresh')).toEqual({ action: 'use', recover: true, refreshAhead: false });
     expect(assessAt(HORIZON, 'expired')).toEqual({ action: 'recover' });
     expect(assessAt(HORIZON, 'rejected')).toEqual({ action: 'recover' });
+  });
+
+  it('a request rides through the horizon only when it ends inside its wait budget', () => {
+    const within = (waitBudgetMs: number) =>
+      assessRecord({
+        record: record('in_doubt', conditions.expired.ageMs, { inDoubt: mark }),
+        secrets,
+        now: NOW,
+        expiryMarginMs: MARGIN,
+        inDoubtRetryMs: 5_000,
+        waitBudgetMs,
+      });
+    expect(within(30_000)).toEqual({ action: 'backoff', retryAfterMs: 48_000, commitHorizon: true });
+    expect(within(48_000)).toEqual({
+      action: 'backoff',
+      retryAfterMs: 48_000,
+      commitHorizon: true,
+      rideThrough: true,
+    });
   });
 
   it('a horizon already past leaves the inDoubtRetryMs pacing in charge', () => {
