@@ -116,6 +116,8 @@ async function main(): Promise<void> {
           unhandled,
           leaked: leakedSecrets(logger, probe.secrets),
         });
+      case 'idle':
+        return void manager.whenIdle().then(() => send({ type: 'idle' }));
       case 'close':
         return void manager
           .close()

@@ -25,6 +25,8 @@ export type ChaosCommand =
   /** Deliver the held answer. */
   | { type: 'release' }
   | { type: 'report' }
+  /** Answer `idle` once the worker's manager has nothing in flight (kept pairs written, too). */
+  | { type: 'idle' }
   | { type: 'close' };
 
 /** Worker → parent. */
@@ -49,6 +51,7 @@ export type ChaosMessage =
       leaked: string[];
     }
   | { type: 'closed' }
+  | { type: 'idle' }
   /** The held token request reached the simulator, which has answered; the answer waits. */
   | { type: 'held' }
   /** The first call of serve `id` got a valid token. */

@@ -45,6 +45,10 @@ export async function probeFailover(options: RecoveryProbeOptions): Promise<Fail
     workers[0].send({ type: 'release' });
     await kit.capped(group.waitForFailover(primaryPort, kit.capMs), 'failover');
     const promotedAt = now();
+    // Brought back, as an operator would: the sentinels make it the new primary's replica. Until it
+    // has synced, no write can be acknowledged by a replica (WAIT, replicasToAck 'auto' found one at
+    // the start), so results written meanwhile stay in memory and count only then.
+    await primary.start();
     bursts.push(...workers.map((w) => kit!.serve(w, CALLS)));
     const done = await kit.capped(Promise.all(bursts.map((b) => b.done)), 'end of the bursts');
     const servedAt = latest(done.map((d) => d.at));

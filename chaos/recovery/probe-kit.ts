@@ -206,6 +206,11 @@ export class ProbeKit {
    * processes' reports.
    */
   async outcome(bursts: Array<Awaited<TimedBurst['done']>>): Promise<ProbeOutcome> {
+    const alive = this.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    // Whatever a worker still holds in memory (a pair whose write a failover cut off, or that no
+    // replica has acknowledged yet) is written before the hour passes, as it would be in seconds.
+    for (const w of alive) w.send({ type: 'idle' });
+    await this.capped(Promise.all(alive.map((w) => w.next('idle'))), 'workers idle');
     const { tokenRequests, rotations, leewayReuses, revocations, invalidGrant } = this.server.sim.stats();
     this.server.sim.clock.advance(HOUR + 1);
     for (const user of this.users) {
@@ -213,7 +218,6 @@ export class ProbeKit {
     }
     const current =
       this.judge.verdicts.length === this.users.length && this.judge.verdicts.every((v) => v === 'current');
-    const alive = this.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
     for (const w of alive) w.send({ type: 'report' });
     const reports = await this.capped(Promise.all(alive.map((w) => w.next('report'))), 'report');
     const answers: ProbeAnswers = { ok: 0, unserved: 0, served503: 0, codes: {}, otherAnswers: 0, other: [] };
