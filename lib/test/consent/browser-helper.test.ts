@@ -100,7 +100,14 @@ test(
     expect(await popup.evaluate(() => getComputedStyle(document.body).marginTop)).toBe('0px');
     expect(errors).toEqual([]);
     const closed = popup.waitForEvent('close', { timeout: TIMEOUT_MS });
-    await popup.locator('[data-action="close"]').click();
+    // The button closes its own window, which can end the page before Playwright's click returns:
+    // that one error is the expected outcome; the close event below is what is asserted.
+    await popup
+      .locator('[data-action="close"]')
+      .click()
+      .catch((error: unknown) => {
+        if (!/has been closed/.test(String(error))) throw error;
+      });
     await closed;
     expect(await outcome()).toEqual({
       connected: false,
