@@ -1,8 +1,8 @@
 // Who serves what in a Redis Cluster, read from one node's CLUSTER NODES, and the waits a failover
 // test needs: a replica promoted, an old primary back as a replica.
 
-import Redis from 'ioredis';
 import { pollUntil } from './poll-until';
+import { withNode } from './redis-poll';
 
 /** One node as CLUSTER NODES lists it. */
 export interface ClusterNode {
@@ -15,24 +15,6 @@ export interface ClusterNode {
   masterId?: string;
   /** Slot ranges, for a primary: `[first, last]`. */
   slots: Array<[number, number]>;
-}
-
-/** Runs `use` on a short-lived client of the node on `port`. */
-export async function withNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    maxRetriesPerRequest: 1,
-    lazyConnect: true,
-    connectTimeout: 1_000,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await use(client);
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** The cluster as the node on `port` sees it. */

@@ -5,7 +5,13 @@ import Redis from 'ioredis';
 
 /** Runs `use` on a connection of its own to the node on `port`, then drops the connection. */
 export async function withNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+  });
   try {
     await client.connect();
     return await use(client);

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { type RedisServer, freePort, startRedisServer } from './redis-server';
+import { withNode } from './redis-poll';
 
 export interface RedisSentinelOptions {
   /** Replicas of the primary. Default 1. */
@@ -85,7 +85,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     // Every sentinel has found every replica and the other sentinels: a failover can be agreed.
     for (const sentinel of sentinelNodes) {
       await waitFor(async () => {
-        const [replicasSeen, othersSeen] = await withClient(sentinel.port, async (client) => [
+        const [replicasSeen, othersSeen] = await withNode(sentinel.port, async (client) => [
           ((await client.call('SENTINEL', 'REPLICAS', name)) as unknown[]).length,
           ((await client.call('SENTINEL', 'SENTINELS', name)) as unknown[]).length,
         ]);
@@ -101,7 +101,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     for (const sentinel of sentinelNodes) {
       if (!sentinel.running) continue;
       try {
-        const address = await withClient(
+        const address = await withNode(
           sentinel.port,
           (client) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name) as Promise<string[]>,
         );
@@ -125,7 +125,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
         async () => {
           promoted = await primaryPort();
           if (promoted === fromPort) return false;
-          const role = await withClient(promoted, (client) => client.call('ROLE') as Promise<unknown[]>);
+          const role = await withNode(promoted, (client) => client.call('ROLE') as Promise<unknown[]>);
           return role[0] === 'master';
         },
         'no failover',
@@ -137,24 +137,8 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
   };
 }
 
-async function withClient<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    maxRetriesPerRequest: 1,
-    lazyConnect: true,
-    connectTimeout: 1_000,
-  });
-  try {
-    await client.connect();
-    return await use(client);
-  } finally {
-    client.disconnect();
-  }
-}
-
 function linkUp(port: number): Promise<boolean> {
-  return withClient(port, async (client) =>
+  return withNode(port, async (client) =>
     (await client.info('replication')).includes('master_link_status:up'),
   );
 }
