@@ -110,17 +110,6 @@ async function main(): Promise<void> {
   };
 
   let running: Promise<void> | undefined;
-  // A known ioredis defect, not ours to hide silently: a sharded subscriber that ioredis stops
-  // during a Cluster failover removes its listeners before the socket's last reply arrives, and
-  // that reply's "Command queue state error" is then emitted with no listener. It is logged here,
-  // on stderr, so the run shows it; any other uncaught error still ends the process.
-  process.on('uncaughtException', (error) => {
-    if (error instanceof Error && error.message.startsWith('Command queue state error')) {
-      process.stderr.write(`failover-child: ioredis sharded subscriber: ${error.message.slice(0, 60)}\n`);
-      return;
-    }
-    throw error;
-  });
   process.on('message', (command: FailoverCommand) => {
     switch (command.type) {
       case 'load':

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '../..');
 
 /** A test child compiled by `npm run build:test`, e.g. `testChild('fault-child')`. */
-export function testChild(name: 'fault-child' | 'manager-child' | 'failover-child'): string {
+export function testChild(
+  name: 'fault-child' | 'manager-child' | 'failover-child' | 'late-reply-child',
+): string {
   return join(ROOT, 'dist-test/test/support', `${name}.js`);
 }
 

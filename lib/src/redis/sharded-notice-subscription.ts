@@ -7,6 +7,7 @@ import { LockUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors
 import { tenantTag } from '../store/user-key';
 import type { NoticeSubscription, SubscriptionSettings } from './notice-subscription';
 import { quit } from './redis-connection';
+import { SubscriberConnector } from './subscriber-connector';
 
 /**
  * `SPUBLISH` and `SSUBSCRIBE` on `${keyPrefix}{t:<tenant>}:notices`. The subscriber is a Cluster
@@ -28,9 +29,16 @@ export class ShardedNoticeSubscription implements NoticeSubscription {
   ) {
     // Cluster.duplicate takes (startupNodes, options): the node options, where the connection name
     // goes, are `redisOptions`; a single-node style `duplicate({ connectionName })` is ignored.
+    // A caller's own Connector (a tunnel, say) is kept; without one, SubscriberConnector keeps a
+    // failover's late reply from crashing the process (see there).
+    const redisOptions = client.options.redisOptions ?? {};
     this.subscriber = client.duplicate([], {
       shardedSubscribers: true,
-      redisOptions: { ...client.options.redisOptions, connectionName: settings.name },
+      redisOptions: {
+        ...redisOptions,
+        connectionName: settings.name,
+        Connector: redisOptions.Connector ?? SubscriberConnector,
+      },
     });
     this.subscriber.on('error', (error: Error) =>
       settings.logger.warn(
