@@ -56,8 +56,8 @@ export const WORKER_OPTIONS = Object.freeze({
   // workers' clocks run in real time (MirroredClock), so this horizon passes within the round.
   commitHorizonMs: CHAOS_COMMIT_HORIZON_MS,
   clockSyncIntervalMs: 0,
-  // A burst rides through a rotation that failed: the sweeper's recovery serves it (invariant 16).
-  rideThroughFailures: true,
+  // rideThroughFailures is left at its default (true): a burst rides through a rotation that
+  // failed, and the sweeper's recovery serves it (invariant 16).
 });
 
 export interface ChaosOptions {

@@ -82,22 +82,50 @@ describe('macro views', () => {
     expect(stateOf((await t.macro(USER)).text)).toBe('ready');
   });
 
-  test('a failing token endpoint gives 503 with Retry-After; the chain is kept and recovers', async () => {
+  test('a token endpoint that fails twice is ridden through: the page renders, from one rotation', async () => {
     await t.connect(USER);
     await t.advance(HOUR + 1);
-    // Both of the holder's attempts get a 500: the server answered, so it retried at once.
+    // Both of the holder's attempts get a 500: the server answered, so it retried at once; the
+    // request then waits for its next attempt (paced by inDoubtRetryMs) instead of answering 503.
     t.running.sim!.scriptOutcomes(['server_error', 'server_error']);
+    const page = await t.macro(USER);
+    expect(page.status).toBe(200);
+    expect(stateOf(page.text)).toBe('ready');
+    // The consent's code exchange, two 500s, and the rotation.
+    expect(await t.stats()).toMatchObject({
+      codeExchanges: 1,
+      tokenRequests: 4,
+      rotations: 1,
+      leewayReuses: 0,
+      revocations: 0,
+      invalidGrant: 0,
+    });
+  });
+
+  test("a gateway's 502 gives 503 with Retry-After at once; after the commit horizon the chain is kept and recovers", async () => {
+    await t.connect(USER);
+    await t.advance(HOUR + 1);
+    // The server rotated, then its gateway answered 502: the request may have committed, so no
+    // process sends that refresh token again before the commit horizon, beyond any wait budget.
+    t.running.sim!.scriptOutcomes(['server_error_after_commit']);
     const failed = await t.macro(USER);
     expect(failed.status).toBe(503);
     expect(stateOf(failed.text)).toBe('error');
-    // No commit horizon after an answered 500: come back after the recovery interval (5 s).
-    expect(failed.headers['retry-after']).toBe('5');
-    // The chain is retried no sooner than the Retry-After the page was given.
+    expect(failed.headers['retry-after']).toBe('60');
+    // The chain is retried no sooner than the Retry-After the page was given: a leeway reuse.
     await t.advance(Number(failed.headers['retry-after']) * 1000);
     const recovered = await t.macro(USER);
     expect(recovered.status).toBe(200);
     expect(stateOf(recovered.text)).toBe('ready');
-    expect(await t.stats()).toMatchObject({ rotations: 1, revocations: 0, invalidGrant: 0 });
+    // The consent's code exchange, the 502, and the retry at the horizon.
+    expect(await t.stats()).toMatchObject({
+      codeExchanges: 1,
+      tokenRequests: 3,
+      rotations: 1,
+      leewayReuses: 1,
+      revocations: 0,
+      invalidGrant: 0,
+    });
   });
 
   test('tokens are per tenant: the same account on another site must connect there', async () => {

@@ -8,7 +8,7 @@ import {
   ReauthorizationRequiredError,
   StoreUnavailableError,
 } from '../errors';
-import { logLeaseHeldElsewhere, who } from '../protocol/log-context';
+import { logLeaseHeldElsewhere, logRidingThrough, who } from '../protocol/log-context';
 import { type OpenRecord, tokenOf } from '../protocol/record-access';
 import { assessRecord } from '../protocol/record-assessment';
 import {
@@ -41,6 +41,12 @@ export class NoticeWaitLoop {
     const epoch = this.cache.beginLoad(id);
     const giveUpAt = performance.now() + settings.waitTimeoutMs;
     let waitLogged = false;
+    let ridingLogged = false;
+    const ridingThrough = (retryAfterMs: number): void => {
+      if (ridingLogged) return;
+      ridingLogged = true;
+      logRidingThrough(this.deps.logger, user, retryAfterMs);
+    };
     // Set at the first wait for another holder; the whole wait is observed once, however it ends.
     let waitingSince: number | undefined;
     // This request's own token request failed: it leaves the next attempt to others (a waiter, the
@@ -73,8 +79,10 @@ export class NoticeWaitLoop {
           if (assessment.action === 'reauthorize') throw new ReauthorizationRequiredError();
           // Step 8: a retry comes soon (the next recovery, or this request's own once the pacing
           // or the commit horizon has passed): ride through it while the budget lasts.
-          if (assessment.action === 'backoff' && !assessment.rideThrough)
-            throw inDoubtError(assessment.retryAfterMs);
+          if (assessment.action === 'backoff') {
+            if (!assessment.rideThrough) throw inDoubtError(assessment.retryAfterMs);
+            ridingThrough(assessment.retryAfterMs);
+          }
           if (assessment.action === 'use') {
             this.background.start(user, backgroundOf(assessment));
             return this.remember(id, epoch, tokenOf(read.record, read.secrets!.accessToken));
@@ -91,6 +99,7 @@ export class NoticeWaitLoop {
               const pause = Math.max(attempt.retryAfterMs, settings.inDoubtRetryMs);
               if (!settings.rideThroughFailures || pause > budgetLeft()) throw attempt;
               failed = attempt;
+              ridingThrough(pause);
               // An in-doubt chain is paced by its record; a refusal that left it active, from here.
               if (attempt.failedAt !== undefined) ownRetryAt = attempt.failedAt + settings.inDoubtRetryMs;
               continue;

@@ -105,7 +105,7 @@ export interface TokenManagerOptions {
   /**
    * No request retries an in-doubt chain (or, after its own failed attempt, any chain) sooner
    * than this after the last failed token request, so a failing endpoint is not hammered (the
-   * sweeper keeps retrying at its own pace). With `rideThroughFailures`, a request whose wait
+   * sweeper keeps retrying at its own pace). With `rideThroughFailures` (the default), a request whose wait
    * budget covers the rest waits for the recovery; otherwise it gets a 503 with Retry-After at
    * once. Default 5 000; 0 retries on every request.
    */
@@ -114,7 +114,9 @@ export interface TokenManagerOptions {
    * A request whose chain is in doubt, or whose own token request failed in a way a retry may
    * mend soon, waits (within `waitTimeoutMs`) for the recovery by the sweeper, another request,
    * or itself once `inDoubtRetryMs` or the commit horizon has passed, instead of answering 503 at
-   * once; it answers 503 only when its wait budget would run out first. Default false.
+   * once; it answers 503 only when its wait budget would run out first. A token endpoint that
+   * stays down thus holds each request up to `waitTimeoutMs`; `false` answers 503 at once, with
+   * Retry-After. Default true.
    */
   rideThroughFailures?: boolean;
   /**
@@ -203,7 +205,7 @@ export const DEFAULTS = Object.freeze({
   commitHorizonMs: 60_000,
   recoveryIntervalMs: 5_000,
   inDoubtRetryMs: 5_000,
-  rideThroughFailures: false,
+  rideThroughFailures: true,
   keepAliveAfterDays: 30 as number | false,
   keepAliveIntervalMs: 3_600_000,
   keepAliveRatePerSecond: 2,

@@ -24,6 +24,17 @@ export function logLeaseHeldElsewhere(logger: Logger, user: UserRef): void {
 }
 
 /**
+ * A request that waits for a recovery due within its wait budget instead of answering 503
+ * (invariant 16); logged once per request.
+ */
+export function logRidingThrough(logger: Logger, user: UserRef, retryAfterMs: number): void {
+  logger.debug(
+    { event: 'riding_through', ...who(user), retryAfterMs },
+    'A recovery is due within the wait budget; waiting for it instead of answering 503',
+  );
+}
+
+/**
  * Publishes a notice, stamped with the publisher's origin. A failure is logged, not thrown:
  * waiters fall back to their bounded re-read, so a lost notice costs latency, not correctness.
  */

@@ -22,6 +22,7 @@ import { DEFAULTS } from '../../src/manager/options';
 import type { TokenManager } from '../../src/manager/token-manager';
 import type { UserRef } from '../../src/types';
 import { aceUserResolver } from '../../src/ace';
+import { pollUntil } from '../../../support/poll-until';
 
 const TOKEN_URL = DEFAULTS.tokenUrl;
 const API = DEFAULTS.apiBaseUrl;
@@ -354,12 +355,60 @@ describe.each(EXPRESS_MAJORS)('token middleware on express $major', ({ createApp
   });
 
   describe('unavailable', () => {
+    /** The manager again, without riding through: a failed attempt is answered at once. */
+    async function withoutRideThrough(): Promise<void> {
+      await manager.close();
+      manager = createTokenManager({
+        clientId: 'client-id-1',
+        clientSecret: 'client-secret-1',
+        fetch: atlassian.fetch,
+        now: () => clock,
+        recoveryIntervalMs: 0,
+        store,
+        logger,
+        rideThroughFailures: false,
+      });
+      // Its own encryption key: alice connects again.
+      await manager.save(alice, { access_token: 'at-1', refresh_token: 'rt-1', expires_in: 3600 }, site);
+    }
+
     it.each([
       ['a JSON 500', () => json(500, { error: 'server_error' })],
       ['an HTML 503', () => new Response('<html>Service Unavailable</html>', { status: 503 })],
     ])(
-      'answers 503 jira_upstream_unavailable with Retry-After when the token endpoint answers %s, after retrying it at once',
+      'by default, rides through %s: the request waits for the next attempt and is served once the endpoint mends',
       async (_, answer) => {
+        clock += HOUR;
+        atlassian.tokenAnswer = answer;
+        const pending = request(app())
+          .get('/macro')
+          .set('x-user', 'alice')
+          .then((res) => res);
+        // Both attempts failed, and the request waits rather than answering 503.
+        await pollUntil(
+          () => logger.debug.mock.calls.some(([entry]) => entry?.event === 'riding_through'),
+          'the request rides through',
+        );
+        expect(atlassian.tokenCalls()).toHaveLength(DEFAULTS.tokenRequestAttempts);
+        // The endpoint mends; the request's own retry is paced by inDoubtRetryMs on the shared clock.
+        atlassian.tokenAnswer = undefined;
+        clock += DEFAULTS.inDoubtRetryMs;
+        const res = await pending;
+        expect(res.status).toBe(200);
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toMatchObject({ accessToken: 'at-2', cloudId: 'cloud-1' });
+        expect(atlassian.tokenCalls()).toHaveLength(DEFAULTS.tokenRequestAttempts + 1);
+        expectNoSecrets(res);
+      },
+    );
+
+    it.each([
+      ['a JSON 500', () => json(500, { error: 'server_error' })],
+      ['an HTML 503', () => new Response('<html>Service Unavailable</html>', { status: 503 })],
+    ])(
+      'with rideThroughFailures: false, answers 503 jira_upstream_unavailable with Retry-After when the token endpoint answers %s, after retrying it at once',
+      async (_, answer) => {
+        await withoutRideThrough();
         clock += HOUR;
         atlassian.tokenAnswer = answer;
         const res = await request(app()).get('/macro').set('x-user', 'alice');
@@ -430,7 +479,8 @@ describe.each(EXPRESS_MAJORS)('token middleware on express $major', ({ createApp
 
     it('calls a custom onUnavailable hook instead of answering', async () => {
       clock += HOUR;
-      atlassian.tokenAnswer = () => json(503, {});
+      // A gateway's 502: no retry before the commit horizon, beyond any wait budget, so at once.
+      atlassian.tokenAnswer = () => json(502, {});
       const onUnavailable = jest.fn((error: JiraTokenError, _req: Request, res: ExpressResponse) => {
         res.status(200).send(`retry in ${error.retryAfterSeconds}`);
       });
@@ -438,7 +488,7 @@ describe.each(EXPRESS_MAJORS)('token middleware on express $major', ({ createApp
         .get('/macro')
         .set('x-user', 'alice');
       expect(res.status).toBe(200);
-      expect(res.text).toBe('retry in 1');
+      expect(res.text).toBe(`retry in ${DEFAULTS.commitHorizonMs / 1000}`);
       expect(onUnavailable).toHaveBeenCalledTimes(1);
       expect(onUnavailable.mock.calls[0][0]).toMatchObject({
         code: ErrorCodes.UPSTREAM_UNAVAILABLE,

@@ -162,7 +162,7 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
   });
 
   test('when inDoubtRetryMs outlasts the wait budget, a failed attempt answers 503 at once, and so does the next request; after it, a request retries', async () => {
-    await open({ tokenRequestAttempts: 1, inDoubtRetryMs: 60_000, rideThroughFailures: true });
+    await open({ tokenRequestAttempts: 1, inDoubtRetryMs: 60_000 });
     await h.consent();
     h.server.sim.scriptOutcomes(['server_error']);
     h.expire();
@@ -183,7 +183,7 @@ describe.each(configurations)('token manager (%s)', (configuration) => {
   });
 
   test('a burst whose first token request answers 500 twice rides through: once inDoubtRetryMs has passed one call recovers, and every call gets the token', async () => {
-    await open({ rideThroughFailures: true });
+    await open();
     await h.consent();
     h.server.sim.scriptOutcomes(['server_error', 'server_error']);
     h.expire();
