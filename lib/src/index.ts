@@ -24,6 +24,7 @@ export type { Notice, NoticeKind } from './notice/notice';
 export type { NoticeChannel } from './notice/notice-channel';
 export { MemoryTokenStore } from './store/memory-token-store';
 export { RedisTokenStore } from './redis/redis-token-store';
+export type { RedisTokenStoreOptions } from './redis/redis-token-store-options';
 export { InProcessRefreshLock } from './lock/in-process-refresh-lock';
 export { RedlockRefreshLock } from './redis/redlock-refresh-lock';
 export { InProcessNoticeChannel } from './notice/in-process-notice-channel';
