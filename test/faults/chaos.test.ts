@@ -1,7 +1,7 @@
 // The upstream in chaos (seeded: 20% 5xx, 10% timeouts after the commit, 10% answers without the
 // rotated refresh token, 5% connections dropped after the commit, latency jitter), four app
 // processes, ten expiry rounds: nothing revoked, nobody sent to re-consent, every request answered
-// with a valid token or a 503 with Retry-After, and every chain alive afterwards.
+// with a valid token or (at most 2% of them) a 503 with Retry-After, and every chain alive afterwards.
 
 import { runChaos } from '../../chaos/scenario';
 import { REDIS_URL } from '../support/manager-harness';
@@ -29,6 +29,10 @@ test('4 processes × 20 concurrent requests × 10 expiry rounds under upstream c
     unhandled: 0,
   });
   expect(report.leaked).toEqual([]);
+  // With the default ride-through, a burst waits for the recovery of a failed rotation: at most 2%
+  // of the requests answer 503 (the target; every measured run had 0). Answering each failure at
+  // once served 11–22% here.
+  expect(report.figures.served503).toBeLessThanOrEqual(800 * 0.02);
   // Seed 1 draws every kind of failure within its first 20 refresh requests, and ten rounds of
   // four users make at least 40: each kind happened, and chains in doubt were recovered.
   for (const kind of ['serverErrors', 'timeouts', 'drops', 'missingRefreshTokens'] as const)
