@@ -41,7 +41,7 @@ export {
   buildTokenRequest,
   processTokenResponse,
 } from './oauth/oauth-client';
-export type { RefreshOutcome, ValidTokens } from './oauth/oauth-client';
+export type { RefreshOutcome, ValidTokens } from './oauth/refresh-outcome';
 export type { Logger } from './logger';
 export { ROTATION_OUTCOMES, type RotationOutcome, type TokenStatsSnapshot } from './metrics/token-stats';
 export { fingerprint } from './fingerprint';

@@ -5,7 +5,7 @@ import type { RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { createJiraMiddleware, type MiddlewareOptions } from '../express/middleware';
 import type { TokenStatsSnapshot } from '../metrics/token-stats';
-import type { ValidTokens } from '../oauth/oauth-client';
+import type { ValidTokens } from '../oauth/refresh-outcome';
 import { Rotator } from '../protocol/rotator';
 import type { AccessToken, JiraSite, TokenResponse, UserRef } from '../types';
 import { assertUserRef, encodeClientKey, userId } from '../store/user-key';

@@ -1,7 +1,7 @@
 // The timing seam: the two events a histogram needs when they happen, not at scrape time. The
 // counters are read from TokenStats at scrape time instead, so the cache-hit path adds nothing.
 
-import type { RefreshOutcome } from '../oauth/oauth-client';
+import type { RefreshOutcome } from '../oauth/refresh-outcome';
 
 /** Told of timed events; the metrics implement it, and the default does nothing. */
 export interface TokenObserver {

@@ -2,7 +2,6 @@
 // commit there: only one that cannot commit late may be sent again at once (DESIGN.md step 7).
 
 import type { InDoubtReason } from '../types';
-import type { RefreshOutcome } from './oauth-client';
 
 /**
  * Error codes raised before the request's body left this machine: the name did not resolve, no
@@ -84,17 +83,4 @@ const GATEWAY_STATUSES: ReadonlySet<number> = new Set([502, 504]);
 export function mayCommitLate(reason: InDoubtReason, status?: number): boolean {
   if (status !== undefined && GATEWAY_STATUSES.has(status)) return true;
   return reason === 'timeout' || reason === 'network';
-}
-
-/**
- * Whether the holder may send the same refresh token again at once: it cannot have reached the
- * server (`not_sent`), or the server answered a 5xx that ended the exchange.
- */
-export function retriableAtOnce(outcome: RefreshOutcome): boolean {
-  if (outcome.kind === 'not_sent') return true;
-  return (
-    outcome.kind === 'in_doubt' &&
-    outcome.reason === 'server_error' &&
-    !mayCommitLate(outcome.reason, outcome.status)
-  );
 }

@@ -3,7 +3,7 @@
 
 import { ClientCredentialsRejectedError, NotConnectedError, ReauthorizationRequiredError } from '../errors';
 import { fingerprint } from '../fingerprint';
-import type { RefreshOutcome } from '../oauth/oauth-client';
+import type { RefreshOutcome } from '../oauth/refresh-outcome';
 import type { RotationOutcome } from '../metrics/token-stats';
 import type { NoticeKind } from '../notice/notice';
 import type { TokenRecord, TokenSecrets, UserRef } from '../types';

@@ -6,8 +6,9 @@
 import { once } from 'node:events';
 import { type Server, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { classifyFetchFailure, mayCommitLate, retriableAtOnce } from '../../src/oauth/fetch-failure';
-import { OAuthClient, type RefreshOutcome } from '../../src/oauth/oauth-client';
+import { classifyFetchFailure, mayCommitLate } from '../../src/oauth/fetch-failure';
+import { type RefreshOutcome, retriableAtOnce } from '../../src/oauth/refresh-outcome';
+import { OAuthClient } from '../../src/oauth/oauth-client';
 
 /** An error shaped like undici's: `TypeError('fetch failed')` whose cause carries the code. */
 function fetchFailed(code: string): TypeError {

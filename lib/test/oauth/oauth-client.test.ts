@@ -5,11 +5,11 @@ import {
   MAX_TOKEN_RESPONSE_BYTES,
   OAuthClient,
   type OAuthClientOptions,
-  type RefreshOutcome,
   TokenExchangeError,
   buildTokenRequest,
   processTokenResponse,
 } from '../../src/oauth/oauth-client';
+import type { RefreshOutcome } from '../../src/oauth/refresh-outcome';
 
 const TOKEN_URL = 'https://auth.example.test/oauth/token';
 const REFRESH_TOKEN = 'rt-secret-refresh-token-value';
