@@ -22,6 +22,8 @@ export interface SpawnOptions {
   /** Appended to the run's prefix, so each part's keys can be counted apart. */
   keyPrefix: string;
   sweeper: boolean;
+  /** Tenants the users are spread over (by a hash of the account id). Default 1. */
+  tenants?: number;
   execArgv?: string[];
   /** This project's Redis, when not the run's own node (the topologies part). */
   redis?: RedisAddress;
@@ -128,6 +130,7 @@ export class BenchEnvironment implements OurProcesses {
           clientSecret: CLIENT_SECRET,
           strategies: options.strategies,
           sweeper: options.sweeper,
+          tenants: options.tenants,
           offsetMs: this.offsetMs,
         };
         return app.rpc.call('init', args);

@@ -27,6 +27,9 @@ export interface TopologyRow extends RotationFigures {
   upkeep: CommandCalls;
 }
 
+/** Tenants the part's users are spread over: enough for every primary of a 3-primary Cluster. */
+export const TOPOLOGY_TENANTS = 30;
+
 const perRotation = (calls: number, rotations: number): number =>
   rotations > 0 ? Math.round((100 * calls) / rotations) / 100 : 0;
 
@@ -84,6 +87,8 @@ export async function runTopologies(
         strategies: ['this-project'],
         keyPrefix: `topo${index}:`,
         sweeper: false,
+        // Many tenants, as a vendor's Redis serves: on a Cluster their slots spread over the primaries.
+        tenants: TOPOLOGY_TENANTS,
         execArgv,
         redis: topology.address,
       });

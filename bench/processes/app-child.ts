@@ -11,10 +11,12 @@ import { forEachLimited } from '../pool';
 import { createStrategy } from '../strategies/create-strategy';
 import type { Strategy, StrategyName } from '../strategies/types';
 import type { AppOps, BurstSample } from './app-protocol';
-import { ACCOUNT_HEADER, RequestLog, TENANT, createAppServer, resolveUser } from './app-server';
+import { ACCOUNT_HEADER, RequestLog, createAppServer, tenantOf, userResolver } from './app-server';
 import { LoopbackClient } from './loopback-client';
 
 let offsetMs = 0;
+// Tenants the users are spread over (init sets it).
+let tenants = 1;
 const strategies = new Map<StrategyName, Strategy>();
 const log = new RequestLog();
 let server: Server | undefined;
@@ -45,6 +47,7 @@ function countStatuses(statuses: number[]): Record<string, number> {
 serveRpc<AppOps>({
   async init(args) {
     offsetMs = args.offsetMs;
+    tenants = args.tenants ?? 1;
     const context = {
       clientId: args.clientId,
       clientSecret: args.clientSecret,
@@ -64,7 +67,7 @@ serveRpc<AppOps>({
     );
     // Subscribed and connected before any burst, so waiters wake on notices from the start.
     await Promise.all([...strategies.values()].map((s) => s.ready()));
-    const app = createAppServer([...strategies.values()], log);
+    const app = createAppServer([...strategies.values()], log, userResolver(tenants));
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -82,7 +85,7 @@ serveRpc<AppOps>({
   async seed({ strategy: name, grants, concurrency }) {
     const target = strategy(name);
     await forEachLimited(grants, concurrency, ({ accountId, tokens }) =>
-      target.seed({ clientKey: TENANT, accountId }, tokens),
+      target.seed({ clientKey: tenantOf(accountId, tenants), accountId }, tokens),
     );
   },
 
@@ -174,7 +177,7 @@ serveRpc<AppOps>({
       for (let i = 0; i < iterations; i++) await new Promise((next) => handler(req, res, next));
       return ((performance.now() - start) * 1000) / iterations;
     };
-    const middleware = strategy(name).middleware(resolveUser);
+    const middleware = strategy(name).middleware(userResolver(tenants));
     const empty: RequestHandler = (_req, _res, next) => next();
     await time(middleware);
     await time(empty);

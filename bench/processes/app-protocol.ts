@@ -18,6 +18,8 @@ export interface AppInitArgs {
   strategies: StrategyName[];
   /** Whether this project's in-doubt sweeper runs. */
   sweeper: boolean;
+  /** Tenants the users are spread over (by a hash of the account id). Default 1. */
+  tenants?: number;
   /** How far the benchmark clock is ahead of real time already. */
   offsetMs: number;
 }

@@ -10,11 +10,30 @@ import type { ResolveUser, Strategy } from '../strategies/types';
 export const ACCOUNT_HEADER = 'x-bench-account';
 export const TENANT = 'bench-tenant';
 
-/** The user named by the request's header; one tenant for the whole benchmark. */
-export const resolveUser: ResolveUser = (req: Request): UserRef | null => {
-  const accountId = req.get(ACCOUNT_HEADER);
-  return accountId ? { clientKey: TENANT, accountId } : null;
-};
+/**
+ * A user's tenant: `bench-tenant` when the run has one, else `bench-tenant-<n>` for one of
+ * `tenants`, by a hash of the account id, so that a Redis Cluster spreads the users' slots.
+ */
+export function tenantOf(accountId: string, tenants: number): string {
+  if (tenants <= 1) return TENANT;
+  let hash = 0;
+  for (let i = 0; i < accountId.length; i++) hash = (Math.imul(hash, 31) + accountId.charCodeAt(i)) >>> 0;
+  return `${TENANT}-${hash % tenants}`;
+}
+
+/** The user named by the request's header, in its tenant (see {@link tenantOf}). */
+export function userResolver(tenants: number): ResolveUser {
+  // One tenant (every part but the topologies): the hot path's resolver stays as lean as before.
+  if (tenants <= 1)
+    return (req: Request): UserRef | null => {
+      const accountId = req.get(ACCOUNT_HEADER);
+      return accountId ? { clientKey: TENANT, accountId } : null;
+    };
+  return (req: Request): UserRef | null => {
+    const accountId = req.get(ACCOUNT_HEADER);
+    return accountId ? { clientKey: tenantOf(accountId, tenants), accountId } : null;
+  };
+}
 
 /** What the server measured of each request of a burst. */
 export class RequestLog {
@@ -56,12 +75,11 @@ const CONSTANT_JIRA = Object.freeze({
   fetch: (): Promise<globalThis.Response> => Promise.reject(new Error('not a real token')),
 });
 
-function attachConstantToken(req: Request, _res: Response, next: NextFunction): void {
-  if (resolveUser(req)) req.jira = CONSTANT_JIRA;
-  next();
-}
-
-export function createAppServer(strategies: Strategy[], log: RequestLog): Express {
+export function createAppServer(strategies: Strategy[], log: RequestLog, resolveUser: ResolveUser): Express {
+  const attachConstantToken = (req: Request, _res: Response, next: NextFunction): void => {
+    if (resolveUser(req)) req.jira = CONSTANT_JIRA;
+    next();
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
