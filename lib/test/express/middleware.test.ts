@@ -402,6 +402,35 @@ describe.each(EXPRESS_MAJORS)('token middleware on express $major', ({ createApp
       },
     );
 
+    it('a burst riding through a rate-limited endpoint sends at most one token request per inDoubtRetryMs, and one rotation once it mends', async () => {
+      clock += HOUR;
+      atlassian.tokenAnswer = () => json(429, { error: 'too_many_requests' });
+      const burst = Array.from({ length: 10 }, () =>
+        request(app())
+          .get('/macro')
+          .set('x-user', 'alice')
+          .then((res) => res),
+      );
+      const ridingThrough = (): number =>
+        logger.debug.mock.calls.filter(([entry]) => entry?.event === 'riding_through').length;
+      // A 429 did not rotate and is not retried at once: one token request, and the burst (one
+      // load in this process, which its 10 requests share) waits rather than answering 503.
+      await pollUntil(() => ridingThrough() === 1, 'the burst rides through');
+      expect(atlassian.tokenCalls()).toHaveLength(1);
+      // Each inDoubtRetryMs of the shared clock lets one more token request out, not one per request.
+      clock += DEFAULTS.inDoubtRetryMs;
+      await pollUntil(() => atlassian.tokenCalls().length === 2, 'the second token request');
+      clock += DEFAULTS.inDoubtRetryMs;
+      await pollUntil(() => atlassian.tokenCalls().length === 3, 'the third token request');
+      // The endpoint mends: the next paced request rotates once, and the whole burst gets at-2.
+      atlassian.tokenAnswer = undefined;
+      clock += DEFAULTS.inDoubtRetryMs;
+      const answers = await Promise.all(burst);
+      expect(answers.map((res) => res.status)).toEqual(Array(10).fill(200));
+      expect(seen.map((jira) => jira?.accessToken)).toEqual(Array(10).fill('at-2'));
+      expect(atlassian.tokenCalls()).toHaveLength(4);
+    });
+
     it.each([
       ['a JSON 500', () => json(500, { error: 'server_error' })],
       ['an HTML 503', () => new Response('<html>Service Unavailable</html>', { status: 503 })],
