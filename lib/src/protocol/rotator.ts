@@ -162,9 +162,12 @@ export class Rotator {
   /**
    * Writes the lease. One the replicas did not acknowledge (invariant 15) is not safely held: a
    * failover could bring back the record before it, and another process could then lease the
-   * same refresh token. So no token request is made: the record is put back as it was read (one
-   * more version, so the CAS stays fenced; best effort, unacknowledged too) and the caller gets the
-   * 503. A lease that survives anyway runs out like a dead holder's (nothing rotated).
+   * same refresh token. A write that failed (a timeout, a connection lost in a failover) may have
+   * landed all the same. Either way no token request is made: the record is put back as it was
+   * read (one more version, by a CAS on the lease's own version, so it changes nothing unless the
+   * lease landed; best effort, unacknowledged too) and the caller gets the 503. Without that, a
+   * lease that landed unseen would hold every other request back until it ran out, like a dead
+   * holder's (nothing rotated).
    */
   private async takeLease(user: UserRef, record: TokenRecord, rotating: TokenRecord): Promise<boolean> {
     try {
@@ -175,9 +178,14 @@ export class Rotator {
           { event: 'lease_not_durable', ...who(user), acknowledged: error.acknowledged },
           'The replicas did not acknowledge the rotation lease; not rotating',
         );
-        const released = { ...record, version: rotating.version + 1 };
-        await this.deps.records.write(user, rotating, released).catch(() => false);
+      } else {
+        this.deps.logger.debug(
+          { event: 'lease_write_failed', ...who(user), err: error },
+          'The rotation lease could not be written (it may have landed); releasing it, not rotating',
+        );
       }
+      const released = { ...record, version: rotating.version + 1 };
+      await this.deps.records.write(user, rotating, released).catch(() => false);
       throw error;
     }
   }
