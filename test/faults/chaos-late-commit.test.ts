@@ -7,7 +7,7 @@
 // late arrival is the simulator's `commit_late` on its own clock, and every step is driven by hand.
 
 import { ReauthorizationRequiredError, UpstreamUnavailableError } from 'jira-token-rotation';
-import { CHAOS_COMMIT_HORIZON_MS, WORKER_OPTIONS } from '../../chaos/scenario';
+import { CHAOS_COMMIT_HORIZON_MS, WORKER_OPTIONS } from '../../chaos/chaos-settings';
 import { type Harness, createHarness } from '../support/manager-harness';
 
 /** How long after its client gave up the starved simulator reads the request: well inside the horizon. */
