@@ -1,84 +1,37 @@
 // The Connect app's bootstrap: one ordered, commented assembly of express, ACE, the token manager
 // and the routes. `npm start` runs it; without Atlassian credentials it runs the sandbox.
 
-import { type Server, createServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express } from 'express';
-import ace, { type AddOn } from 'atlassian-connect-express';
+import express from 'express';
 import type { Redis } from 'ioredis';
-import type { Registry } from 'prom-client';
-import {
-  type LaunchTokens,
-  type TokenManager,
-  checkRedisPersistence,
-  consentRouter,
-  createTokenManager,
-} from 'jira-token-rotation';
+import { checkRedisPersistence, consentRouter, createTokenManager } from 'jira-token-rotation';
 import { aceConsentOptions } from 'jira-token-rotation/ace';
-import { type Simulator, createSimulator } from './sim';
-import { ACE_STORE_ADAPTERS, type AceStore } from './app/ace-store';
+import { createSimulator } from './sim';
+import { createAceAddon } from './app/ace-addon';
+import type { AceStore } from './app/ace-store';
 import { appSecret } from './app/app-secret';
 import { type AppConfig, loadConfig } from './app/config';
 import { errorHandler, notFound } from './app/error-handlers';
 import { createAppRegistry } from './app/metrics-registry';
-import { type AppLogger, aceLogger, createLogger } from './app/logger';
+import { createLogger } from './app/logger';
 import { PATHS } from './app/paths';
 import { PersonalDataReporter } from './app/personal-data-reporter';
 import { RedisReportSchedule } from './app/redis-report-schedule';
 import { MemoryReportSchedule } from './app/report-schedule';
 import { createRedisClient, quitRedis } from './app/redis';
-import { registerAceStores } from './app/register-ace-stores';
 import { requestLog } from './app/request-log';
 import { SandboxTenant } from './app/sandbox-tenant';
 import { securityHeaders } from './app/security-headers';
 import { followRealTime } from './app/sim-clock';
 import { tenantBaseUrl } from './app/tenant-base-url';
-import { type AppUrls, type Endpoints, appUrls, endpoints as endpointsOf } from './app/urls';
+import { appUrls, endpoints as endpointsOf } from './app/urls';
 import { handlebarsEngine } from './app/views';
+import type { CreateAppOptions, CreatedApp, RunningApp } from './app/created-app';
 import routes from './routes';
 import { CONSENT_BASE } from './routes/types';
 
-/** Options of {@link createApp}; the defaults are production's, the rest are seams for tests. */
-export interface CreateAppOptions {
-  /** The app's URLs. Default: from `config.port` (give them when listening on port 0). */
-  urls?: AppUrls;
-  /** Default: pino, JSON lines on stdout at `config.logLevel` (secret-named fields redacted). */
-  logger?: AppLogger;
-  /**
-   * Where the token manager registers its metrics, served at GET /metrics. Default: a new
-   * registry with prom-client's default process metrics.
-   */
-  registry?: Registry;
-  /** For the token manager and the consent's identity calls. Default: the global fetch. */
-  fetch?: typeof fetch;
-  /** The real clock (launch tokens, one-time stores). Tokens use the simulator's clock in the sandbox. */
-  now?: () => number;
-}
-
-/** An assembled app, not yet listening. */
-export interface CreatedApp {
-  app: Express;
-  addon: AddOn;
-  tokens: TokenManager;
-  /** The consent router's launch tokens (tests issue and check them). */
-  launches: LaunchTokens;
-  urls: AppUrls;
-  endpoints: Endpoints;
-  logger: AppLogger;
-  /** Sandbox only: the simulator, mounted at /sim. */
-  sim?: Simulator;
-  /** Sandbox only: the stand-in Confluence site (not installed yet). */
-  sandbox?: SandboxTenant;
-  /** Personal data reporting; `undefined` when `PERSONAL_DATA_REPORT_DAYS` is 0. */
-  reporter?: PersonalDataReporter;
-  /** Closes what the app opened: the token manager, stores, Redis connections, the simulator. */
-  close(): Promise<void>;
-}
-
-/** A listening app. */
-export interface RunningApp extends CreatedApp {
-  server: Server;
-}
+export type { CreateAppOptions, CreatedApp, RunningApp } from './app/created-app';
 
 /**
  * Assembles the app. Resolves when ACE has finished its own set-up (descriptor and install routes).
@@ -152,34 +105,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.set('view engine', 'hbs');
   app.set('views', PATHS.views);
 
-  // ACE, with our store adapters and the URLs this process serves; it reads the descriptor now and
-  // adds its /atlassian-connect.json and /installed routes on the next tick.
-  registerAceStores();
-  const before = new Set(process.listeners('unhandledRejection'));
-  let aceConfigured!: () => void;
-  const aceReady = new Promise<void>((resolve) => (aceConfigured = resolve));
-  const addon = ace(
-    app,
-    {
-      config: {
-        [app.get('env')]: {
-          localBaseUrl: urls.localBaseUrl,
-          hostScriptUrl: ep.hostScriptUrl,
-          store: redis
-            ? { adapter: ACE_STORE_ADAPTERS.redis, url: config.redisUrl, keyPrefix: config.keyPrefix }
-            : { adapter: ACE_STORE_ADAPTERS.memory },
-        },
-      },
-    },
-    aceLogger(logger),
-    { descriptorFilename: PATHS.descriptor, configFileName: PATHS.aceConfig },
-    () => aceConfigured(),
-  );
-  // ACE has just read the descriptor from this absolute path; on the next tick it also makes it
-  // the descriptor's route path, which must be /atlassian-connect.json.
-  (addon as AddOn & { descriptorFilename: string }).descriptorFilename = ace.DESCRIPTOR_FILENAME;
-  // ACE adds a process-wide unhandledRejection listener per instance; close() takes it back.
-  const aceListeners = process.listeners('unhandledRejection').filter((l) => !before.has(l));
+  // ACE, with our store adapters and the URLs this process serves (its two routes follow later).
+  const connect = createAceAddon(app, {
+    localBaseUrl: urls.localBaseUrl,
+    hostScriptUrl: ep.hostScriptUrl,
+    redisUrl: redis ? config.redisUrl : undefined,
+    keyPrefix: config.keyPrefix,
+    logger,
+  });
+  const { addon } = connect;
 
   // 1. Headers every response carries, then one log line per request (secrets redacted).
   app.use(headers.base);
@@ -237,7 +171,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     redis,
     sandbox,
   });
-  await aceReady;
+  await connect.ready;
   // 7. Last, after ACE's routes: 404 and the error handler.
   app.use(notFound);
   app.use(errorHandler(logger));
@@ -254,7 +188,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     sandbox,
     reporter,
     close: async () => {
-      for (const listener of aceListeners) process.off('unhandledRejection', listener);
+      connect.release();
       await reporter?.stop();
       await tokens.close();
       await (addon.settings as unknown as AceStore).close();
