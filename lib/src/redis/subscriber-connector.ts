@@ -16,8 +16,13 @@ type ConnectionOptions = Pick<RedisOptions, 'host' | 'port' | 'path' | 'family' 
 
 /** ioredis's standalone connector, except that `disconnect` destroys the socket at once. */
 export class SubscriberConnector extends AbstractConnector {
-  constructor(private readonly options: ConnectionOptions & { disconnectTimeout?: number }) {
-    super(options.disconnectTimeout ?? 2_000);
+  private readonly options: ConnectionOptions;
+
+  /** @param options the connection's ioredis options (ioredis's `ConnectorConstructor` takes `unknown`). */
+  constructor(options: unknown) {
+    const given = options as ConnectionOptions & { disconnectTimeout?: number };
+    super(given.disconnectTimeout ?? 2_000);
+    this.options = given;
   }
 
   connect(): Promise<Socket | TLSSocket> {
