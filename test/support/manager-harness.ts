@@ -18,6 +18,20 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SITE = { cloudId: DEFAULT_SITES[0].id, url: DEFAULT_SITES[0].url };
 export const HOUR = 3_600_000;
 
+/**
+ * Budgets short enough that a request waiting behind a lease or a write that never comes gives up
+ * within a second, nested as the options require (request timeout × attempts + lease + re-read <
+ * wait).
+ */
+export const SHORT_BUDGETS = Object.freeze({
+  requestTimeoutMs: 300,
+  tokenRequestAttempts: 1,
+  leaseMs: 500,
+  lockTtlMs: 500,
+  waitTimeoutMs: 1_000,
+  noticeTimeoutMs: 100,
+});
+
 export interface Harness {
   server: SimServer;
   probe: FetchProbe;

@@ -4,8 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { NotConnectedError, NotDurableError, ReauthorizationRequiredError } from '../errors';
 import { fingerprint } from '../fingerprint';
-import { retriableAtOnce } from '../oauth/refresh-outcome';
-import type { RefreshOutcome } from '../oauth/refresh-outcome';
+import { type RefreshOutcome, retriableAtOnce } from '../oauth/refresh-outcome';
 import type { TokenRecord, TokenSecrets, UserRef } from '../types';
 import { InDoubtBook } from './in-doubt-book';
 import { LeaseHeartbeat } from './lease-heartbeat';

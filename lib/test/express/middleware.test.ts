@@ -18,7 +18,7 @@ import { type JiraRequestContext, jiraUrl } from '../../src/express/jira-client'
 import type { Logger } from '../../src/logger';
 import { MemoryTokenStore } from '../../src/store/memory-token-store';
 import type { MiddlewareOptions } from '../../src/express/middleware';
-import { DEFAULTS } from '../../src/manager/options';
+import { DEFAULTS, type TokenManagerOptions } from '../../src/manager/options';
 import type { TokenManager } from '../../src/manager/token-manager';
 import type { UserRef } from '../../src/types';
 import { aceUserResolver } from '../../src/ace';
@@ -133,6 +133,11 @@ describe.each(EXPRESS_MAJORS)('token middleware on express $major', ({ createApp
     store = new MemoryTokenStore();
     logger = recordingLogger();
     seen = [];
+    await connectAlice();
+  });
+
+  /** A manager on this test's fakes (with `overrides`), and alice connected through it. */
+  async function connectAlice(overrides: Partial<TokenManagerOptions> = {}): Promise<void> {
     manager = createTokenManager({
       clientId: 'client-id-1',
       clientSecret: 'client-secret-1',
@@ -141,9 +146,10 @@ describe.each(EXPRESS_MAJORS)('token middleware on express $major', ({ createApp
       recoveryIntervalMs: 0,
       store,
       logger,
+      ...overrides,
     });
     await manager.save(alice, { access_token: 'at-1', refresh_token: 'rt-1', expires_in: 3600 }, site);
-  });
+  }
 
   afterEach(async () => {
     await manager.close();
@@ -358,18 +364,8 @@ describe.each(EXPRESS_MAJORS)('token middleware on express $major', ({ createApp
     /** The manager again, without riding through: a failed attempt is answered at once. */
     async function withoutRideThrough(): Promise<void> {
       await manager.close();
-      manager = createTokenManager({
-        clientId: 'client-id-1',
-        clientSecret: 'client-secret-1',
-        fetch: atlassian.fetch,
-        now: () => clock,
-        recoveryIntervalMs: 0,
-        store,
-        logger,
-        rideThroughFailures: false,
-      });
       // Its own encryption key: alice connects again.
-      await manager.save(alice, { access_token: 'at-1', refresh_token: 'rt-1', expires_in: 3600 }, site);
+      await connectAlice({ rideThroughFailures: false });
     }
 
     it.each([

@@ -6,7 +6,12 @@
 import { MemoryTokenStore } from '../../src';
 import { StoreUnavailableError } from '../../src/errors';
 import type { RecordVersion, TokenRecord, UserRef } from '../../src/types';
-import { type Harness, createHarness, leakedSecrets } from '../../../test/support/manager-harness';
+import {
+  type Harness,
+  SHORT_BUDGETS,
+  createHarness,
+  leakedSecrets,
+} from '../../../test/support/manager-harness';
 
 /** Applies the next lease write (a `rotating` record), then reports it failed. */
 class LeaseLandsUnseenStore extends MemoryTokenStore {
@@ -34,15 +39,7 @@ describe('a lease write whose outcome the holder never saw', () => {
     store = new LeaseLandsUnseenStore();
     // The simulator's clock does not move here: a lease left behind would never run out, and the
     // next request would spend its whole (short) wait budget behind it.
-    h = await createHarness('memory', {
-      store,
-      requestTimeoutMs: 300,
-      tokenRequestAttempts: 1,
-      leaseMs: 500,
-      lockTtlMs: 500,
-      waitTimeoutMs: 1_500,
-      noticeTimeoutMs: 100,
-    });
+    h = await createHarness('memory', { store, ...SHORT_BUDGETS });
   });
 
   afterEach(async () => {

@@ -6,7 +6,13 @@ import { MemoryTokenStore } from '../../src';
 import { LockUnavailableError, StoreUnavailableError } from '../../src/errors';
 import type { RecordVersion, TokenRecord, UserRef } from '../../src/types';
 import { holdNextAnswer } from '../../../support/fetch-probe';
-import { HOUR, type Harness, createHarness, leakedSecrets } from '../../../test/support/manager-harness';
+import {
+  HOUR,
+  type Harness,
+  SHORT_BUDGETS,
+  createHarness,
+  leakedSecrets,
+} from '../../../test/support/manager-harness';
 
 /** A memory store whose writes, and optionally reads, fail while `failing` (or `failWrite`) says so. */
 class FailingStore extends MemoryTokenStore {
@@ -35,17 +41,8 @@ describe('a settle write that fails after the server rotated (memory store)', ()
 
   beforeEach(async () => {
     store = new FailingStore();
-    // A short wait budget, so a waiter the kept pair failed to reach would give up (the budgets
-    // must nest: request timeout × attempts + lease + re-read < wait).
-    h = await createHarness('memory', {
-      store,
-      requestTimeoutMs: 300,
-      tokenRequestAttempts: 1,
-      leaseMs: 500,
-      lockTtlMs: 500,
-      waitTimeoutMs: 1_000,
-      noticeTimeoutMs: 100,
-    });
+    // A short wait budget, so a waiter the kept pair failed to reach would give up.
+    h = await createHarness('memory', { store, ...SHORT_BUDGETS });
   });
 
   afterEach(async () => {
